@@ -1,0 +1,126 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import { inTransaction } from './in-transaction.ts';
+import { keyset, toPage } from './pagination.ts';
+import type { AccountRepository } from './repositories.ts';
+import type { AccountStatus, Database } from './schema.ts';
+
+/** A row deleted between our insert attempt and our read makes getOrCreate try again, this often. */
+const GET_OR_CREATE_ATTEMPTS = 3;
+
+/** `status_updated_at` moves only when the status really changes. */
+function statusUpdatedAt(eb: ExpressionBuilder<Database, 'connected_accounts'>, status: AccountStatus, now: number) {
+  return eb.case().when('status', '=', status).then(eb.ref('status_updated_at')).else(now).end();
+}
+
+export function accountsRepository(db: Kysely<Database>): AccountRepository {
+  const findByKey = (connectionId: string, identifier: string) =>
+    db
+      .selectFrom('connected_accounts')
+      .selectAll()
+      .where('connection_id', '=', connectionId)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+
+  return {
+    async getOrCreate(row) {
+      for (let attempt = 0; attempt < GET_OR_CREATE_ATTEMPTS; attempt++) {
+        // The unique (connection_id, identifier) constraint decides the winner on both
+        // dialects: a loser's insert does nothing (waiting on Postgres for the winner to commit)
+        // and returns no row; only the winner gets one back.
+        const inserted = await db
+          .insertInto('connected_accounts')
+          .values(row)
+          .onConflict((oc) => oc.columns(['connection_id', 'identifier']).doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted !== undefined) return { account: inserted, created: true };
+
+        const existing = await findByKey(row.connection_id, row.identifier);
+        if (existing !== undefined) return { account: existing, created: false };
+      }
+      throw new Error(
+        `getOrCreate for connection ${row.connection_id} kept losing to concurrent deletes; giving up`,
+      );
+    },
+
+    async insert(row) {
+      const inserted = await db
+        .insertInto('connected_accounts')
+        .values(row)
+        .onConflict((oc) => oc.columns(['connection_id', 'identifier']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    async findById(id) {
+      return db.selectFrom('connected_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    findByKey,
+
+    async list(page, filter = {}) {
+      const ks = keyset(page);
+      let query = db.selectFrom('connected_accounts').selectAll().orderBy('id').limit(ks.limit);
+      if (filter.connectionId !== undefined) query = query.where('connection_id', '=', filter.connectionId);
+      if (filter.identifier !== undefined) query = query.where('identifier', '=', filter.identifier);
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (ks.after !== undefined) query = query.where('id', '>', ks.after);
+      return toPage(await query.execute(), ks);
+    },
+
+    async writeCredentials(id, expectedVersion, patch) {
+      // Compare-and-set in one statement; RETURNING gives the row exactly as this write left it.
+      // A deleted row matches nothing, so a late writer cannot bring it back.
+      return db
+        .updateTable('connected_accounts')
+        .set((eb) => ({
+          credentials: patch.credentials,
+          api_config: patch.api_config,
+          status: patch.status,
+          status_updated_at: statusUpdatedAt(eb, patch.status, patch.now),
+          token_expires_at: patch.token_expires_at,
+          credentials_version: eb('credentials_version', '+', 1),
+          updated_at: patch.now,
+        }))
+        .where('id', '=', id)
+        .where('credentials_version', '=', expectedVersion)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async setStatus(id, status, now) {
+      return db
+        .updateTable('connected_accounts')
+        .set((eb) => ({ status, status_updated_at: statusUpdatedAt(eb, status, now), updated_at: now }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async touchLastUsed(entries) {
+      const latest = new Map<string, number>();
+      for (const { id, at } of entries) latest.set(id, Math.max(at, latest.get(id) ?? at));
+      if (latest.size === 0) return;
+      // Sorted, so two concurrent flushes lock rows in the same order and cannot deadlock.
+      const ids = [...latest.keys()].sort();
+      await inTransaction(db, async (trx) => {
+        for (const id of ids) {
+          const at = latest.get(id)!;
+          await trx
+            .updateTable('connected_accounts')
+            .set({ last_used_at: at })
+            .where('id', '=', id)
+            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+            .execute();
+        }
+      });
+    },
+
+    async delete(id) {
+      // Its authorization sessions go with it (ON DELETE CASCADE).
+      const result = await db.deleteFrom('connected_accounts').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+}

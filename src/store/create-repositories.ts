@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import { accountsRepository } from './accounts-repository.ts';
+import { apiClientsRepository } from './api-clients-repository.ts';
+import { authorizationSessionsRepository } from './authorization-sessions-repository.ts';
+import { connectionsRepository } from './connections-repository.ts';
+import { connectorsRepository } from './connectors-repository.ts';
+import type { StoreDialect } from './dialect.ts';
+import { encryptionKeysRepository } from './encryption-keys-repository.ts';
+import type { Repositories } from './repositories.ts';
+import type { Database } from './schema.ts';
+
+/**
+ * The repositories over `db`, which may be the store's Kysely instance or a transaction.
+ * `dialect` is needed where the dialects differ in locking (Postgres row locks).
+ */
+export function createRepositories(db: Kysely<Database>, dialect: StoreDialect): Repositories {
+  return {
+    connectors: connectorsRepository(db, dialect),
+    connections: connectionsRepository(db, dialect),
+    accounts: accountsRepository(db),
+    authorizationSessions: authorizationSessionsRepository(db),
+    apiClients: apiClientsRepository(db),
+    encryptionKeys: encryptionKeysRepository(db),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../dialect.ts';
+import { initialMigration } from './0001-initial.ts';
+
+/**
+ * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
+ * bundled or compiled server migrates the same way as the source tree. Names sort in the
+ * order they run (kysely refuses to run them out of order). Never edit or rename a released one.
+ */
+export function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(dialect),
+  };
+}
+
+export class InCodeMigrationProvider implements MigrationProvider {
+  readonly #dialect: StoreDialect;
+
+  constructor(dialect: StoreDialect) {
+    this.#dialect = dialect;
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.#dialect);
+  }
+}

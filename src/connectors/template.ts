@@ -14,17 +14,21 @@
  * - HOST_LABEL_PATTERN is lower-case only, the same as when used as a JSON Schema `pattern`;
  *   a caller that wants to accept `Acme` lower-cases it before storing. Values are never altered.
  * - Write non-ASCII host names in punycode: fixed host parts are compared as lower-case ASCII.
- * - A host that is only a placeholder (`https://{{domain}}/api`) takes one label, so the parsed
- *   host has exactly one label; whether it may be reached is the egress policy's call (P8/P9).
+ * - A host that is only a placeholder (`https://{{domain}}/api`, the reference's Freshdesk shape)
+ *   takes a whole DNS name (`acme.freshdesk.com`): lower-case labels, the last one not numeric, so
+ *   no IP literal in any spelling; the parsed host must equal the value. The author chose to let
+ *   the user pick the host; whether it may be reached is the egress policy's call (P8/P9).
  */
 
 import { ToolproxyError } from '../errors.ts';
 
 export const HOST_LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A DNS name of HOST_LABEL_PATTERN labels whose last label is not all digits (never an IPv4 literal). */
+export const HOSTNAME_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 3986 unreserved characters: never percent-encoded, never a delimiter. */
 export const PATH_VALUE_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
-type Placement = 'host' | 'path';
+type Placement = 'host' | 'hostname' | 'path';
 
 interface Template {
   /** Fixed text around each placeholder: `parts.length === fields.length + 1`. */
@@ -71,7 +75,7 @@ function parseTemplate(proxyUrl: string): Template {
   const lower = host.toLowerCase();
   const template: Template = {
     parts,
-    fields: names.map((name, i) => ({ name, placement: i < hostSlots ? 'host' : 'path' })),
+    fields: names.map((name, i) => ({ name, placement: i >= hostSlots ? 'path' : host === SLOT ? 'hostname' : 'host' })),
     scheme: `${scheme.toLowerCase()}:`,
     port: '',
     search: '',
@@ -102,6 +106,7 @@ function isDotSegment(segment: string): boolean {
 }
 
 function hostMatches(template: Template, hostname: string): boolean {
+  if (template.fields[0]?.placement === 'hostname') return hostname !== '';
   return hostname.startsWith(template.hostPrefix)
     && hostname.endsWith(template.hostSuffix)
     && hostname.split('.').length === template.hostLabels;
@@ -127,6 +132,9 @@ function problemFor(name: string, value: unknown, placements: readonly Placement
   if (typeof value !== 'string') return `${name} must be a string`;
   if (placements.includes('host') && !HOST_LABEL_PATTERN.test(value)) {
     return `${name} must be one DNS label: 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen`;
+  }
+  if (placements.includes('hostname') && !HOSTNAME_PATTERN.test(value)) {
+    return `${name} must be a host name such as acme.example.com: lower-case letters, digits, hyphens and dots`;
   }
   if (placements.includes('path') && (!PATH_VALUE_PATTERN.test(value) || value === '.' || value === '..')) {
     return `${name} must be 1-128 letters, digits, '.', '_', '~' or '-', and not '.' or '..'`;
@@ -167,6 +175,9 @@ export function renderProxyUrl(proxyUrl: string, values: Record<string, string |
   if (url.protocol !== template.scheme || url.port !== template.port || url.username !== '' || url.password !== ''
     || url.hash !== '' || url.search !== template.search || !hostMatches(template, url.hostname)) {
     throw failed('the rendered proxy_url changes the scheme, host or port of the template');
+  }
+  if (template.fields[0]?.placement === 'hostname' && url.hostname !== values[template.fields[0].name]) {
+    throw failed('the rendered proxy_url host is not the given host name');
   }
   // Values are never '.' or '..', but check the joined path too: fixed text plus a value could form one.
   const renderedPath = rendered.split('?')[0]!.split('/').slice(3);

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { isToolproxyError } from '../../src/errors.ts';
 import {
   HOST_LABEL_PATTERN,
+  HOSTNAME_PATTERN,
   PATH_VALUE_PATTERN,
   renderProxyUrl,
   templateFields,
@@ -132,10 +133,12 @@ describe('renderProxyUrl (P3, P4)', () => {
     assert.ok(templateError(() => renderProxyUrl('file:///etc/passwd', {})).problem);
   });
 
-  test('a host that is only a placeholder takes exactly one label', () => {
+  test('a host that is only a placeholder takes a whole host name, never an IP literal', () => {
     assert.equal(renderProxyUrl('https://{{domain}}/api', { domain: 'intranet' }), 'https://intranet/api');
-    // Numeric labels would otherwise become IPv4 literals (2130706433 = 127.0.0.1).
-    for (const domain of ['acme.example', '2130706433', '0x7f000001', '0', '127.0.0.1']) {
+    // The reference's Freshdesk definition: https://{{domain}}/api with domain = acme.freshdesk.com.
+    assert.equal(renderProxyUrl('https://{{domain}}/api', { domain: 'acme.freshdesk.com' }), 'https://acme.freshdesk.com/api');
+    // Numeric last labels would become IPv4 literals (2130706433 = 127.0.0.1).
+    for (const domain of ['2130706433', '0x7f000001', '0', '127.0.0.1', '127.1', 'a..b', '.acme.example', 'acme.example.', 'Acme.example', 'evil.example#', '[::1]']) {
       templateError(() => renderProxyUrl('https://{{domain}}/api', { domain }));
     }
   });
@@ -186,7 +189,7 @@ describe('renderProxyUrl properties (P3)', () => {
   const templates = [
     { url: 'https://{{sub}}.acme.example/api', suffix: '.acme.example', protocol: 'https:', port: '', labels: 3 },
     { url: 'http://api-{{region}}.acme.example:8080/{{org}}', suffix: '.acme.example', protocol: 'http:', port: '8080', labels: 3 },
-    { url: 'https://{{domain}}/api', suffix: '', protocol: 'https:', port: '', labels: 1 },
+    { url: 'https://{{domain}}/api', suffix: '', protocol: 'https:', port: '', labels: 0 },
     { url: 'https://api.acme.example:8443/r/{{sub}}', suffix: 'api.acme.example', protocol: 'https:', port: '8443', labels: 3 },
   ];
   const hostile = fc.oneof(
@@ -209,14 +212,17 @@ describe('renderProxyUrl properties (P3)', () => {
       assert.equal(url.protocol, t.protocol);
       assert.equal(url.port, t.port);
       assert.ok(url.hostname.endsWith(t.suffix));
-      assert.equal(url.hostname.split('.').length, t.labels);
+      // labels 0: the whole host is the value (a host name, never an IP literal).
+      if (t.labels === 0) assert.ok(url.hostname === value && HOSTNAME_PATTERN.test(value) && !/^[\d.]+$/.test(value));
+      else assert.equal(url.hostname.split('.').length, t.labels);
       assert.equal(url.username + url.password + url.hash + url.search, '');
       return true;
     }), { numRuns: 5000 });
   });
 
   test('every valid host label renders', () => {
-    const label = fc.stringMatching(HOST_LABEL_PATTERN);
+    // IDNA: `xn--` labels must be valid punycode or the URL does not parse (and render refuses it).
+    const label = fc.stringMatching(HOST_LABEL_PATTERN).filter((l) => !/^..--/.test(l));
     fc.assert(fc.property(label, (value) => {
       assert.equal(renderProxyUrl(SUB, { sub: value }), `https://${value}.acme.example/api`);
     }), { numRuns: 1000 });

@@ -1,0 +1,123 @@
+import type { ChangeFeed } from '../changes.ts';
+import type { Clock } from '../clock.ts';
+import type { LoadedConnection } from '../connections/connections-service.ts';
+import type { AuthPattern, ConnectorDefinition } from '../connectors/definition-schema.ts';
+import { ToolproxyError } from '../errors.ts';
+import { newId, newToken, sha256Hex } from '../ids.ts';
+import type { AccountRow } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { Vault } from '../vault/vault.ts';
+import { splitAccountValues } from './account-values.ts';
+import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
+
+/** Checks submitted credentials with a test call before they are stored (connector `verify`, ext). */
+export type CredentialVerifier = (input: {
+  definition: ConnectorDefinition;
+  pattern: AuthPattern;
+  credentials: Record<string, string>;
+  apiConfig: Record<string, string>;
+}) => Promise<void>;
+
+export interface LinkContext {
+  sessionId: string;
+  expiresAt: number;
+  account: AccountRow;
+  connection: LoadedConnection;
+}
+
+export const LINK_TOKEN_PREFIX = 'tpl_';
+
+/**
+ * Authorization links ("magic links", reference §3.5): single-use, expiring URLs to the hosted
+ * page that collects a user's credentials. Only the SHA-256 of the link token is stored (S12).
+ */
+export class AuthorizationLinks {
+  readonly #store: Store;
+  readonly #vault: Vault;
+  readonly #clock: Clock;
+  readonly #changes: ChangeFeed;
+  readonly #accounts: AccountsService;
+  readonly #ttlMs: number;
+  readonly #publicUrl: string;
+  readonly #verifier: CredentialVerifier;
+
+  constructor(deps: {
+    store: Store;
+    vault: Vault;
+    clock: Clock;
+    changes: ChangeFeed;
+    accounts: AccountsService;
+    linkTtlSeconds: number;
+    publicUrl: string;
+    verifier: CredentialVerifier;
+  }) {
+    this.#store = deps.store;
+    this.#vault = deps.vault;
+    this.#clock = deps.clock;
+    this.#changes = deps.changes;
+    this.#accounts = deps.accounts;
+    this.#ttlMs = deps.linkTtlSeconds * 1000;
+    this.#publicUrl = deps.publicUrl;
+    this.#verifier = deps.verifier;
+  }
+
+  /** Gets or creates the account, then issues a fresh link for it. */
+  async create(connectionName: string, identifier: string): Promise<{ link: string; expiry: string; account: AccountView }> {
+    const { account } = await this.#accounts.getOrCreate(connectionName, identifier);
+    const token = newToken(LINK_TOKEN_PREFIX);
+    const now = this.#clock();
+    const expiresAt = now + this.#ttlMs;
+    await this.#store.authorizationSessions.insert({
+      id: newId('as'),
+      token_hash: sha256Hex(token),
+      account_id: account.id,
+      expires_at: expiresAt,
+      created_at: now,
+    });
+    return { link: `${this.#publicUrl}/connect/${token}`, expiry: new Date(expiresAt).toISOString(), account };
+  }
+
+  /** Resolves a link token; an unknown, expired or used link is a clear error, never a stack trace. */
+  async open(token: string): Promise<LinkContext> {
+    if (!token.startsWith(LINK_TOKEN_PREFIX) || token.length > 128) throw new ToolproxyError('LINK_INVALID');
+    const session = await this.#store.authorizationSessions.findByTokenHash(sha256Hex(token));
+    if (!session) throw new ToolproxyError('LINK_INVALID');
+    if (session.used_at !== null) throw new ToolproxyError('LINK_USED');
+    if (session.expires_at <= this.#clock()) throw new ToolproxyError('LINK_EXPIRED');
+    const { row, connection } = await this.#accounts.load({ id: session.account_id });
+    return { sessionId: session.id, expiresAt: session.expires_at, account: row, connection };
+  }
+
+  /**
+   * Stores what the user submitted: validate → optional test call → one transaction that consumes
+   * the link and writes the encrypted credentials with status ACTIVE. A failure at any step
+   * leaves the link usable and the account as it was.
+   */
+  async submit(token: string, values: Record<string, unknown>): Promise<AccountView> {
+    const context = await this.open(token);
+    const { account, connection } = context;
+    const { definition, pattern } = connection.connector;
+    const split = splitAccountValues(definition, pattern, values);
+    await this.#verifier({ definition, pattern, credentials: split.credentials, apiConfig: split.apiConfig });
+
+    const credentials = this.#vault.encryptJson(split.credentials, credentialsBinding(account.id));
+    const updated = await this.#store.transaction(async (repos) => {
+      const now = this.#clock();
+      if (!(await repos.authorizationSessions.consume(context.sessionId, now))) {
+        // Someone submitted the same link a moment earlier, or it just expired.
+        throw new ToolproxyError(context.expiresAt <= now ? 'LINK_EXPIRED' : 'LINK_USED');
+      }
+      const written = await repos.accounts.writeCredentials(account.id, account.credentials_version, {
+        credentials,
+        api_config: JSON.stringify(split.apiConfig),
+        status: 'ACTIVE',
+        token_expires_at: null,
+        now,
+      });
+      if (!written) throw new ToolproxyError('LINK_USED', { message: 'The account changed while this form was open. Ask for a new link.' });
+      return written;
+    });
+    this.#changes.accountChanged(connection.row.name, account.identifier);
+    return toView(updated, connection);
+  }
+}

@@ -1,0 +1,118 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import { ToolproxyError } from '../errors.ts';
+import { newId, newToken, sha256Hex } from '../ids.ts';
+import type { Store } from '../store/store.ts';
+import { Secret } from '../vault/secret.ts';
+import type { AppTokenSigner } from './app-tokens.ts';
+
+export interface ApiClientView {
+  client_id: string;
+  name: string;
+  is_bootstrap: boolean;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface IssuedToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+/** How long a client's revoked/active state is trusted before it is re-read. */
+const CLIENT_STATE_TTL_MS = 30_000;
+
+/**
+ * API clients authenticate the application (not its end users): client credentials in, a
+ * short-lived bearer token out. Secrets are stored as SHA-256 digests only.
+ */
+export class ApiClientsService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #signer: AppTokenSigner;
+  readonly #tokenTtlSeconds: number;
+  readonly #activeUntil = new Map<string, number>();
+
+  constructor(deps: { store: Store; clock: Clock; signer: AppTokenSigner; tokenTtlSeconds: number }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#signer = deps.signer;
+    this.#tokenTtlSeconds = deps.tokenTtlSeconds;
+  }
+
+  async create(
+    name: string,
+    options: { clientId?: string; clientSecret?: string; isBootstrap?: boolean } = {},
+  ): Promise<{ client: ApiClientView; clientSecret: Secret }> {
+    const clientId = options.clientId ?? newToken('tpc_').slice(0, 28);
+    const clientSecret = options.clientSecret ?? newToken('tps_');
+    const now = this.#clock();
+    await this.#store.apiClients.insert({
+      id: newId('cli'),
+      client_id: clientId,
+      secret_hash: sha256Hex(clientSecret),
+      name,
+      is_bootstrap: options.isBootstrap ? 1 : 0,
+      created_at: now,
+    });
+    const row = await this.#store.apiClients.findByClientId(clientId);
+    if (!row) throw new ToolproxyError('INTERNAL_ERROR', { message: 'api client vanished after insert' });
+    return { client: toView(row), clientSecret: new Secret(clientSecret) };
+  }
+
+  async list(): Promise<ApiClientView[]> {
+    return (await this.#store.apiClients.list()).map(toView);
+  }
+
+  async revoke(clientId: string): Promise<boolean> {
+    const revoked = await this.#store.apiClients.revoke(clientId, this.#clock());
+    this.#activeUntil.delete(clientId);
+    return revoked;
+  }
+
+  /** RFC 6749 §4.4 client credentials grant. */
+  async issueToken(clientId: string, clientSecret: string): Promise<IssuedToken> {
+    const row = await this.#store.apiClients.findByClientId(clientId);
+    // Compare digests in constant time; an unknown client costs the same as a wrong secret.
+    const expected = Buffer.from(row?.secret_hash ?? sha256Hex('\0unknown-client'), 'hex');
+    const given = Buffer.from(sha256Hex(clientSecret), 'hex');
+    if (!row || row.revoked_at !== null || !timingSafeEqual(expected, given)) {
+      throw new ToolproxyError('INVALID_CLIENT');
+    }
+    const now = this.#clock();
+    this.#activeUntil.set(clientId, now + CLIENT_STATE_TTL_MS);
+    return {
+      access_token: this.#signer.sign({ clientId, expiresAt: now + this.#tokenTtlSeconds * 1000 }),
+      token_type: 'Bearer',
+      expires_in: this.#tokenTtlSeconds,
+    };
+  }
+
+  /** Resolves a bearer token to its client id, or throws UNAUTHENTICATED / TOKEN_EXPIRED. */
+  async authenticate(token: string): Promise<string> {
+    const claims = this.#signer.verify(token);
+    if (!claims) throw new ToolproxyError('UNAUTHENTICATED');
+    const now = this.#clock();
+    if (claims.expiresAt <= now) throw new ToolproxyError('TOKEN_EXPIRED');
+    const activeUntil = this.#activeUntil.get(claims.clientId);
+    if (activeUntil !== undefined && activeUntil > now) return claims.clientId;
+    const row = await this.#store.apiClients.findByClientId(claims.clientId);
+    if (!row || row.revoked_at !== null) {
+      this.#activeUntil.delete(claims.clientId);
+      throw new ToolproxyError('UNAUTHENTICATED', { message: 'The API client of this token was revoked.' });
+    }
+    this.#activeUntil.set(claims.clientId, now + CLIENT_STATE_TTL_MS);
+    return claims.clientId;
+  }
+}
+
+function toView(row: { client_id: string; name: string; is_bootstrap: number; created_at: number; revoked_at: number | null }): ApiClientView {
+  return {
+    client_id: row.client_id,
+    name: row.name,
+    is_bootstrap: row.is_bootstrap === 1,
+    created_at: new Date(row.created_at).toISOString(),
+    revoked_at: row.revoked_at === null ? null : new Date(row.revoked_at).toISOString(),
+  };
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import type { ChangeFeed } from '../changes.ts';
+import type { Clock } from '../clock.ts';
+import { ToolproxyError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Page, PageRequest } from '../store/repositories.ts';
+import type { ConnectorRow } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
+import { assertValidDefinition } from './validate-definition.ts';
+
+export type ConnectorView = ConnectorDefinition & {
+  id: string;
+  identifier: string;
+  is_custom: true;
+  created_at: string;
+  updated_at: string;
+};
+
+/** A connector as the other services use it: the row plus its parsed definition. */
+export interface LoadedConnector {
+  row: ConnectorRow;
+  definition: ConnectorDefinition;
+  /** The one auth pattern (the reference allows exactly one today). */
+  pattern: AuthPattern;
+}
+
+/** "Bring your own connector": custom connector definitions (reference §1.1). */
+export class ConnectorsService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #changes: ChangeFeed;
+
+  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#changes = deps.changes;
+  }
+
+  async create(input: unknown): Promise<ConnectorView> {
+    const definition = assertValidDefinition(input);
+    const now = this.#clock();
+    const row: ConnectorRow = {
+      id: newId('prov'),
+      identifier: await this.#freeIdentifier(definition.display_name),
+      display_name: definition.display_name,
+      description: definition.description ?? '',
+      definition: JSON.stringify(definition),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#store.connectors.insert(row);
+    return toView(row, definition);
+  }
+
+  async get(idOrIdentifier: string): Promise<ConnectorView> {
+    const { row, definition } = await this.load(idOrIdentifier);
+    return toView(row, definition);
+  }
+
+  async list(page: PageRequest): Promise<Page<ConnectorView>> {
+    const result = await this.#store.connectors.list(page);
+    return { items: result.items.map((row) => toView(row, parseDefinition(row))), nextPageToken: result.nextPageToken };
+  }
+
+  /**
+   * Full replacement (PUT): the reference's guide says omitted fields are not preserved, so the
+   * whole definition is validated again. The auth type cannot change under existing connections.
+   */
+  async replace(idOrIdentifier: string, input: unknown): Promise<ConnectorView> {
+    const current = await this.load(idOrIdentifier);
+    const definition = assertValidDefinition(input);
+    const nextType = firstPattern(definition).type;
+    if (nextType !== current.pattern.type) {
+      const users = await this.#store.connections.list({ pageSize: 1 }, { connectorId: current.row.id });
+      if (users.items.length > 0) {
+        throw new ToolproxyError('CONNECTOR_IN_USE', {
+          message: `The auth type cannot change from ${current.pattern.type} to ${nextType} while connections use this connector.`,
+        });
+      }
+    }
+    const patch = {
+      display_name: definition.display_name,
+      description: definition.description ?? '',
+      definition: JSON.stringify(definition),
+      updated_at: this.#clock(),
+    };
+    await this.#store.connectors.update(current.row.id, patch);
+    this.#changes.configChanged();
+    return toView({ ...current.row, ...patch }, definition);
+  }
+
+  async delete(idOrIdentifier: string): Promise<void> {
+    const { row } = await this.load(idOrIdentifier);
+    const outcome = await this.#store.connectors.deleteIfUnused(row.id);
+    if (outcome === 'in_use') throw new ToolproxyError('CONNECTOR_IN_USE');
+    if (outcome === 'not_found') throw new ToolproxyError('CONNECTOR_NOT_FOUND');
+    this.#changes.configChanged();
+  }
+
+  async load(idOrIdentifier: string): Promise<LoadedConnector> {
+    const row = await this.#store.connectors.find(idOrIdentifier);
+    if (!row) throw new ToolproxyError('CONNECTOR_NOT_FOUND', { details: { connector: idOrIdentifier } });
+    return loadedFromRow(row);
+  }
+
+  async #freeIdentifier(displayName: string): Promise<string> {
+    const slug = displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'connector';
+    if (!(await this.#store.connectors.identifierExists(slug))) return slug;
+    return `${slug}-${randomBytes(3).toString('hex')}`;
+  }
+}
+
+export function loadedFromRow(row: ConnectorRow): LoadedConnector {
+  const definition = parseDefinition(row);
+  return { row, definition, pattern: firstPattern(definition) };
+}
+
+function parseDefinition(row: ConnectorRow): ConnectorDefinition {
+  return JSON.parse(row.definition) as ConnectorDefinition;
+}
+
+function firstPattern(definition: ConnectorDefinition): AuthPattern {
+  const [pattern] = definition.auth_patterns;
+  if (!pattern) throw new ToolproxyError('CONNECTOR_INVALID', { message: 'The connector has no auth pattern.' });
+  return pattern;
+}
+
+function toView(row: ConnectorRow, definition: ConnectorDefinition): ConnectorView {
+  return {
+    id: row.id,
+    identifier: row.identifier,
+    ...definition,
+    is_custom: true,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}

@@ -1,0 +1,131 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AccountRef, AccountsService } from '../../accounts/accounts-service.ts';
+import type { AuthorizationLinks } from '../../accounts/authorization-links.ts';
+import { ToolproxyError } from '../../errors.ts';
+import { AccountStatusSchema, AuthorizationDetails, errorResponses, PageQuery } from '../schemas.ts';
+
+const AccountResponse = Type.Object({ connected_account: Type.Ref('ConnectedAccount') });
+const AccountKey = {
+  connection_name: Type.String({ minLength: 1, maxLength: 100 }),
+  identifier: Type.String({ minLength: 1, maxLength: 255, description: "Your application's id for the end user." }),
+};
+const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const KeyParams = Type.Object({ name: Type.String({ maxLength: 100 }), identifier: Type.String({ maxLength: 255 }) });
+const CredentialsBody = Type.Object({ authorization_details: AuthorizationDetails }, { additionalProperties: false });
+
+/** Connected accounts (reference §3.4) and authorization links (§3.5). */
+export function accountRoutes(app: FastifyInstance, accounts: AccountsService, links: AuthorizationLinks): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['connected accounts'];
+
+  api.get(
+    '/api/v1/connected_accounts',
+    {
+      schema: {
+        tags,
+        summary: 'List connected accounts (never with credentials)',
+        querystring: Type.Object({
+          connection_name: Type.Optional(Type.String({ maxLength: 100 })),
+          identifier: Type.Optional(Type.String({ maxLength: 255 })),
+          status: Type.Optional(AccountStatusSchema),
+          ...PageQuery,
+        }),
+        response: {
+          200: Type.Object({ connected_accounts: Type.Array(Type.Ref('ConnectedAccount')), next_page_token: Type.Union([Type.String(), Type.Null()]) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { connection_name, identifier, status, page_size, page_token } = request.query;
+      const page = await accounts.list(
+        { connectionName: connection_name, identifier, status: status as never },
+        { pageSize: page_size ?? 50, pageToken: page_token ?? null },
+      );
+      return { connected_accounts: page.items, next_page_token: page.nextPageToken };
+    },
+  );
+
+  api.post(
+    '/api/v1/connected_accounts',
+    {
+      schema: {
+        tags,
+        summary: 'Create a connected account; with authorization_details it is ACTIVE at once (bring your own credentials)',
+        body: Type.Object({ ...AccountKey, authorization_details: Type.Optional(AuthorizationDetails) }, { additionalProperties: false }),
+        response: { 201: AccountResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { connection_name, identifier, authorization_details } = request.body;
+      if (authorization_details) {
+        return reply.code(201).send({ connected_account: await accounts.create(connection_name, identifier, authorization_details.static_auth.details) });
+      }
+      const { account, created } = await accounts.getOrCreate(connection_name, identifier);
+      if (!created) {
+        throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name, identifier } });
+      }
+      return reply.code(201).send({ connected_account: account });
+    },
+  );
+
+  api.post(
+    '/api/v1/connected_accounts/get_or_create',
+    {
+      schema: {
+        tags,
+        summary: 'Get the connected account for (connection_name, identifier), creating it PENDING_AUTH if absent (atomic)',
+        body: Type.Object(AccountKey, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ connected_account: Type.Ref('ConnectedAccount'), created: Type.Boolean() }),
+          201: Type.Object({ connected_account: Type.Ref('ConnectedAccount'), created: Type.Boolean() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { account, created } = await accounts.getOrCreate(request.body.connection_name, request.body.identifier);
+      return reply.code(created ? 201 : 200).send({ connected_account: account, created });
+    },
+  );
+
+  api.post(
+    '/api/v1/connected_accounts/magic_link',
+    {
+      schema: {
+        tags,
+        summary: 'Create a single-use, expiring authorization link for the user (creates the account if needed)',
+        body: Type.Object(AccountKey, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ link: Type.String(), expiry: Type.String({ format: 'date-time' }), connected_account: Type.Ref('ConnectedAccount') }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { link, expiry, account } = await links.create(request.body.connection_name, request.body.identifier);
+      return { link, expiry, connected_account: account };
+    },
+  );
+
+  type Params = Record<string, string>;
+  const byId = (params: Params): AccountRef => ({ id: params.id as string });
+  const byKey = (params: Params): AccountRef => ({ connectionName: params.name as string, identifier: params.identifier as string });
+  const routesFor = (url: string, params: TSchema, refOf: (params: Params) => AccountRef) => {
+    const get = { schema: { tags, summary: 'Get a connected account', params, response: { 200: AccountResponse, ...errorResponses } } };
+    app.get(url, get, async (request) => ({ connected_account: await accounts.get(refOf(request.params as Params)) }));
+    const patch = { schema: { tags, summary: 'Replace the credentials of a connected account', params, body: CredentialsBody, response: { 200: AccountResponse, ...errorResponses } } };
+    app.patch(url, patch, async (request) => {
+      const body = request.body as Static<typeof CredentialsBody>;
+      return { connected_account: await accounts.updateCredentials(refOf(request.params as Params), body.authorization_details.static_auth.details) };
+    });
+    app.delete(url, { schema: { tags, summary: 'Delete a connected account', params } }, async (request, reply) => {
+      await accounts.delete(refOf(request.params as Params));
+      return reply.code(204).send();
+    });
+  };
+  routesFor('/api/v1/connected_accounts/:id', IdParams, byId);
+  routesFor('/api/v1/connections/:name/connected_accounts/:identifier', KeyParams, byKey);
+}

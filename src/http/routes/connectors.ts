@@ -1,0 +1,72 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ConnectorsService } from '../../connectors/connectors-service.ts';
+import { errorResponses, PageQuery } from '../schemas.ts';
+
+const IdentifierParams = Type.Object({ identifier: Type.String({ maxLength: 200 }) });
+const ProviderResponse = Type.Object({ provider: Type.Ref('Provider') });
+
+/** "Bring your own connector" (reference §1.1): custom providers. */
+export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsService): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['connectors'];
+  // The definition is validated by the connector schema itself, which reports every problem.
+  const definitionBody = { type: 'object', description: 'A connector definition; see GET /api/connector-definition.schema.json.' };
+
+  api.post(
+    '/api/v1/custom-providers',
+    { schema: { tags, summary: 'Create a custom connector', body: definitionBody, response: { 201: ProviderResponse, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send({ provider: await connectors.create(request.body) }),
+  );
+
+  api.get(
+    '/api/v1/providers',
+    {
+      schema: {
+        tags,
+        summary: 'List connectors',
+        querystring: Type.Object({
+          'filter.provider_type': Type.Optional(Type.Union([Type.Literal('CUSTOM'), Type.Literal('DEFAULT'), Type.Literal('ALL')])),
+          ...PageQuery,
+        }),
+        response: { 200: Type.Object({ providers: Type.Array(Type.Ref('Provider')), next_page_token: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (request) => {
+      // Built-in catalog connectors arrive with the catalog; today every connector is custom.
+      if (request.query['filter.provider_type'] === 'DEFAULT') return { providers: [], next_page_token: null };
+      const page = await connectors.list({ pageSize: request.query.page_size ?? 50, pageToken: request.query.page_token ?? null });
+      return { providers: page.items, next_page_token: page.nextPageToken };
+    },
+  );
+
+  api.get(
+    '/api/v1/custom-providers/:identifier',
+    { schema: { tags, summary: 'Get a custom connector', params: IdentifierParams, response: { 200: ProviderResponse, ...errorResponses } } },
+    async (request) => ({ provider: await connectors.get(request.params.identifier) }),
+  );
+
+  api.put(
+    '/api/v1/custom-providers/:identifier',
+    {
+      schema: {
+        tags,
+        summary: 'Replace a custom connector definition (send every field: omitted fields are not kept)',
+        params: IdentifierParams,
+        body: definitionBody,
+        response: { 200: ProviderResponse, ...errorResponses },
+      },
+    },
+    async (request) => ({ provider: await connectors.replace(request.params.identifier, request.body) }),
+  );
+
+  api.delete(
+    '/api/v1/custom-providers/:identifier',
+    { schema: { tags, summary: 'Delete a custom connector (refused while connections use it)', params: IdentifierParams } },
+    async (request, reply) => {
+      await connectors.delete(request.params.identifier);
+      return reply.code(204).send();
+    },
+  );
+}

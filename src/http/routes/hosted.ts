@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { configFieldNames } from '../../accounts/account-values.ts';
+import type { AuthorizationLinks, LinkContext } from '../../accounts/authorization-links.ts';
+import { type Problem, ToolproxyError } from '../../errors.ts';
+import { toToolproxyError } from '../error-handler.ts';
+import { credentialFormPage } from '../pages/credential-form.ts';
+import { messagePage, PAGE_HEADERS } from '../pages/html.ts';
+
+interface TokenParams {
+  token: string;
+}
+
+/** The hosted authorization page behind an authorization link. Public: the link token is the capability. */
+export function hostedRoutes(app: FastifyInstance, links: AuthorizationLinks): void {
+  app.get<{ Params: TokenParams }>('/connect/:token', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      return html(reply, 200, formFor(await links.open(request.params.token)));
+    } catch (error) {
+      return errorPage(reply, error);
+    }
+  });
+
+  app.post<{ Params: TokenParams; Body: Record<string, unknown> }>('/connect/:token', { schema: { hide: true } }, async (request, reply) => {
+    const values = flatten(request.body);
+    try {
+      const account = await links.submit(request.params.token, values);
+      request.log.info({ account: account.id, connection: account.connection_name }, 'account authorized');
+      return html(reply, 200, messagePage('Connected', `Your account is connected. You can close this window and return to the application.`));
+    } catch (error) {
+      const mapped = toToolproxyError(error);
+      if (mapped.code !== 'INVALID_FIELD' && mapped.code !== 'VERIFICATION_FAILED' && !mapped.code.startsWith('UPSTREAM_')) {
+        return errorPage(reply, error);
+      }
+      // Show the form again, with what was wrong; secrets are never echoed back.
+      const context = await links.open(request.params.token).catch(() => undefined);
+      if (!context) return errorPage(reply, error);
+      const problems = ((mapped.details as { problems?: Problem[] } | undefined)?.problems ?? []);
+      return html(reply, 422, formFor(context, { values: textValues(context, values), problems, formError: problems.length ? undefined : mapped.message }));
+    }
+  });
+}
+
+function formFor(context: LinkContext, extra: { values?: Record<string, string>; problems?: Problem[]; formError?: string | undefined } = {}): string {
+  const { definition, pattern } = context.connection.connector;
+  return credentialFormPage({
+    connectorName: definition.display_name,
+    pattern,
+    configFields: configFieldNames(definition, pattern),
+    ...(extra.values ? { values: extra.values } : {}),
+    ...(extra.problems ? { problems: extra.problems } : {}),
+    ...(extra.formError ? { formError: extra.formError } : {}),
+  });
+}
+
+function textValues(context: LinkContext, values: Record<string, string>): Record<string, string> {
+  const visible: Record<string, string> = {};
+  for (const field of context.connection.connector.pattern.fields ?? []) {
+    const value = values[field.field_name];
+    if (field.input_type !== 'password' && value !== undefined) visible[field.field_name] = value;
+  }
+  return visible;
+}
+
+function flatten(body: Record<string, unknown> | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body ?? {})) {
+    values[name] = Array.isArray(value) ? String(value[0] ?? '') : String(value ?? '');
+  }
+  return values;
+}
+
+const LINK_PAGES: Partial<Record<string, [string, string]>> = {
+  LINK_INVALID: ['Link not valid', 'This authorization link is not valid. Ask the application for a new one.'],
+  LINK_EXPIRED: ['Link expired', 'This authorization link has expired. Ask the application for a new one.'],
+  LINK_USED: ['Link already used', 'This authorization link has already been used. Ask the application for a new one if you need to connect again.'],
+};
+
+function errorPage(reply: FastifyReply, error: unknown): FastifyReply {
+  const mapped = error instanceof ToolproxyError ? error : toToolproxyError(error);
+  if (mapped.statusCode >= 500) reply.log.error({ err: error }, 'hosted page failed');
+  const [title, message] = LINK_PAGES[mapped.code] ?? ['Something went wrong', mapped.expose ? mapped.message : 'Please try again later.'];
+  return html(reply, mapped.statusCode, messagePage(title, message));
+}
+
+function html(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).send(body);
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiClientsService } from '../../clients/api-clients-service.ts';
+import { ToolproxyError } from '../../errors.ts';
+
+/**
+ * `POST /oauth/token`, RFC 6749 §4.4 client credentials. Credentials in the form body
+ * (client_secret_post) or in HTTP Basic (client_secret_basic, §2.3.1). Errors use the RFC 6749
+ * §5.2 shape, because OAuth clients parse that, plus our stable `code`.
+ */
+export function tokenRoutes(app: FastifyInstance, clients: ApiClientsService): void {
+  app.post(
+    '/oauth/token',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange API client credentials for a short-lived bearer token',
+        consumes: ['application/x-www-form-urlencoded'],
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const fromBasic = basicCredentials(request.headers.authorization);
+      const clientId = fromBasic?.clientId ?? body.client_id;
+      const clientSecret = fromBasic?.clientSecret ?? body.client_secret;
+      if (body.grant_type !== 'client_credentials') {
+        return reply.code(400).send(oauthError('unsupported_grant_type', new ToolproxyError('UNSUPPORTED_GRANT_TYPE')));
+      }
+      if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || clientId.length > 200 || clientSecret.length > 500) {
+        return reply.code(401).send(oauthError('invalid_client', new ToolproxyError('INVALID_CLIENT')));
+      }
+      try {
+        return await clients.issueToken(clientId, clientSecret);
+      } catch (error) {
+        if (error instanceof ToolproxyError && error.code === 'INVALID_CLIENT') {
+          return reply.code(401).header('www-authenticate', 'Basic realm="toolproxy"').send(oauthError('invalid_client', error));
+        }
+        throw error;
+      }
+    },
+  );
+}
+
+function oauthError(error: string, cause: ToolproxyError) {
+  return { error, error_description: cause.message, code: cause.code };
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. */
+function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+  if (!header || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+      clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+
+/** Wire schemas of the management API: they validate requests and produce the OpenAPI document. */
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable error code; see docs/errors.md.' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorBody', description: 'The one error shape of the API.' },
+);
+
+export const errorResponses = {
+  400: Type.Ref(ErrorBody),
+  401: Type.Ref(ErrorBody),
+  404: Type.Ref(ErrorBody),
+  409: Type.Ref(ErrorBody),
+  422: Type.Ref(ErrorBody),
+};
+
+export const PageQuery = {
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  page_token: Type.Optional(Type.String({ maxLength: 200 })),
+};
+
+export const Timestamp = Type.String({ format: 'date-time' });
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const AccountStatusSchema = Type.Union(
+  ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'].map((s) => Type.Literal(s)),
+);
+
+export const ConnectedAccount = Type.Object(
+  {
+    id: Type.String({ examples: ['ca_3kT0…'] }),
+    identifier: Type.String({ description: "Your application's id for the end user." }),
+    connection_name: Type.String(),
+    connection_id: Type.String(),
+    connector: Type.String(),
+    status: AccountStatusSchema,
+    authorization_type: Type.String(),
+    api_config: Type.Record(Type.String(), Type.String(), { description: 'Non-secret per-account fields (e.g. domain).' }),
+    has_credentials: Type.Boolean({ description: 'Credentials are stored (they are never returned).' }),
+    token_expires_at: NullableTimestamp,
+    last_used_at: NullableTimestamp,
+    status_updated_at: Timestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'ConnectedAccount' },
+);
+
+export const Connection = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String({ description: 'The connectionName SDK calls pass.' }),
+    connector: Type.String({ description: 'Identifier of the connector.' }),
+    connector_id: Type.String(),
+    type: Type.String({ description: 'OAUTH, BASIC, BEARER or API_KEY.' }),
+    enabled: Type.Boolean(),
+    settings: Type.Record(Type.String(), Type.Unknown()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Connection' },
+);
+
+/** A connector as returned: its definition plus read-only fields. */
+export const Provider = Type.Object(
+  {
+    id: Type.String(),
+    identifier: Type.String(),
+    display_name: Type.String(),
+    description: Type.Optional(Type.String()),
+    proxy_url: Type.String(),
+    proxy_enabled: Type.Boolean(),
+    icon_src: Type.Optional(Type.String()),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+    auth_patterns: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+    is_custom: Type.Boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Provider' },
+);
+
+export const sharedSchemas: TSchema[] = [ErrorBody, ConnectedAccount, Connection, Provider];
+
+/** Credentials in the reference's shape: `authorization_details.static_auth.details`. */
+export const AuthorizationDetails = Type.Object(
+  {
+    static_auth: Type.Object({
+      details: Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
+        description: 'Field values keyed by field_name (api_key, token, username, password, template fields).',
+      }),
+    }),
+  },
+  { additionalProperties: false },
+);

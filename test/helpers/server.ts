@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Clock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createServer, type Server } from '../../src/server.ts';
+import type { TestDatabase } from './databases.ts';
+
+export interface TestServer {
+  url: string;
+  server: Server;
+  dataDir: string;
+  /** Every log line the server wrote (debug level), for assertions and the canary sweep. */
+  logs: string[];
+  clientId: string;
+  clientSecret: string;
+  /** A fresh app access token from POST /oauth/token. */
+  token(): Promise<string>;
+  /** JSON call to the management API with a valid token; returns status, headers and parsed body. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts a real server on loopback with its own data dir (and the given database). */
+export async function startTestServer(
+  options: { database?: TestDatabase; env?: Record<string, string>; clock?: Clock; onResponse?: (r: ApiResponse) => void } = {},
+): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TOOLPROXY_DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    ...(options.database?.options.kind === 'postgres' ? { DATABASE_URL: options.database.options.url } : {}),
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const server = await createServer(
+    options.database?.options.kind === 'sqlite' ? { ...config, database: { kind: 'sqlite', path: options.database.options.path } } : config,
+    { logStream, ...(options.clock ? { clock: options.clock } : {}) },
+  );
+  await server.app.listen({ host: '127.0.0.1', port });
+  const url = `http://127.0.0.1:${port}`;
+  const { clientId, clientSecret } = server.bootstrap;
+
+  const token = async () => {
+    const response = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+    });
+    if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  let cached: string | undefined;
+
+  return {
+    url,
+    server,
+    dataDir,
+    logs,
+    clientId,
+    clientSecret,
+    token,
+    async api(method, path, body, headers = {}) {
+      cached ??= await token();
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${cached}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      const result = { status: response.status, headers: response.headers, text, body: parsed as any };
+      options.onResponse?.(result);
+      return result;
+    },
+    async close() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

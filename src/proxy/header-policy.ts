@@ -34,45 +34,73 @@ const REQUEST_DROPPED = new Set([
 
 const RESPONSE_DROPPED = new Set([...HOP_BY_HOP, 'proxy-authenticate']);
 
-/** Names listed in every `Connection` header, lower-cased (RFC 9110 §7.6.1). */
-function connectionOptions(headers: IncomingHeaders): Set<string> {
-  const listed = new Set<string>();
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'connection' || value === undefined) continue;
-    for (const item of [value].flat()) {
-      for (const option of item.split(',')) {
-        const trimmed = option.trim().toLowerCase();
-        if (trimmed !== '') listed.add(trimmed);
-      }
+/** The options of a `Connection` header value, lower-cased (RFC 9110 §7.6.1). */
+function connectionOptions(value: string | string[], into: string[]): void {
+  for (const item of typeof value === 'string' ? [value] : value) {
+    for (const option of item.split(',')) {
+      const trimmed = option.trim().toLowerCase();
+      if (trimmed !== '') into.push(trimmed);
     }
   }
-  return listed;
 }
 
-function filter(headers: IncomingHeaders, dropped: (name: string) => boolean): OutgoingHeaders {
-  const listed = connectionOptions(headers);
-  // A Map, then fromEntries: a header named `__proto__` stays an own property, never a prototype.
-  const out = new Map<string, string[]>();
-  for (const [rawName, value] of Object.entries(headers)) {
-    const name = rawName.toLowerCase();
-    // HTTP/2 pseudo-headers (`:authority`, `:path`) describe our hop, not the upstream's.
-    if (value === undefined || name.startsWith(':') || listed.has(name) || dropped(name)) continue;
-    // Case variants of one name are merged, so `Foo` and `foo` cannot both reach the wire (P6).
-    out.set(name, [...(out.get(name) ?? []), ...[value].flat()]);
+/** Lower-cased copies of a connector's injected names, computed once per (cached) array. */
+const loweredExtras = new WeakMap<readonly string[], readonly string[]>();
+
+function lowered(names: readonly string[]): readonly string[] {
+  let result = loweredExtras.get(names);
+  if (result === undefined) {
+    result = names.map((name) => name.toLowerCase());
+    loweredExtras.set(names, result);
   }
-  return Object.fromEntries(
-    [...out].filter(([, values]) => values.length > 0).map(([name, values]) => [name, values.length === 1 ? values[0]! : values]),
-  );
+  return result;
+}
+
+function requestDropped(name: string, extra: readonly string[]): boolean {
+  // `x-toolproxy-*` are our own per-call options (retries), never the upstream's business.
+  return REQUEST_DROPPED.has(name) || extra.includes(name) || name.startsWith('x-forwarded') || name.startsWith('x-toolproxy-');
+}
+
+/**
+ * One pass, no intermediate collections: this runs twice per proxied call. `extra` is null for
+ * a response. Case variants of one name are merged (P6); a name listed in `Connection` goes,
+ * whichever order the two arrive in.
+ */
+function filter(headers: IncomingHeaders, extra: readonly string[] | null): OutgoingHeaders {
+  const out: OutgoingHeaders = {};
+  let listed: string[] | undefined;
+  for (const rawName of Object.keys(headers)) {
+    const value = headers[rawName];
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (name === 'connection') connectionOptions(value, (listed ??= []));
+    // HTTP/2 pseudo-headers (`:authority`, `:path`) describe our hop, not the upstream's.
+    if (name.charCodeAt(0) === 58 || (extra === null ? RESPONSE_DROPPED.has(name) : requestDropped(name, extra))) continue;
+    if (typeof value === 'string') add(out, name, value);
+    else if (value.length > 0) add(out, name, value.length === 1 ? value[0]! : [...value]);
+  }
+  if (listed !== undefined) for (const name of listed) if (Object.hasOwn(out, name)) delete out[name];
+  return out;
+}
+
+function add(out: OutgoingHeaders, name: string, value: string | string[]): void {
+  if (Object.hasOwn(out, name)) {
+    out[name] = [...[out[name]!].flat(), ...[value].flat()];
+  } else if (name === '__proto__') {
+    // Assignment would set the prototype; a header named `__proto__` stays an own property.
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    out[name] = value;
+  }
 }
 
 export function forwardableRequestHeaders(incoming: IncomingHeaders, extraDropped: readonly string[] = []): OutgoingHeaders {
-  const extra = new Set(extraDropped.map((name) => name.toLowerCase()));
-  return filter(incoming, (name) => REQUEST_DROPPED.has(name) || extra.has(name) || name.startsWith('x-forwarded'));
+  return filter(incoming, extraDropped.length === 0 ? extraDropped : lowered(extraDropped));
 }
 
 /** P15: Content-Length and Set-Cookie are kept; an envelope API that re-frames drops them itself. */
 export function forwardableResponseHeaders(upstream: IncomingHeaders): OutgoingHeaders {
-  return filter(upstream, (name) => RESPONSE_DROPPED.has(name));
+  return filter(upstream, null);
 }
 
 // RFC 9110 §5.6.2 token.

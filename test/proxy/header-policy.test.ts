@@ -52,6 +52,11 @@ describe('forwardableRequestHeaders (P5, P7)', () => {
     assert.deepEqual(out, { 'x-d': '4' });
   });
 
+  test('drops our own per-call options (x-toolproxy-*) in any casing', () => {
+    const out = forwardableRequestHeaders({ 'x-toolproxy-retries': '3', 'X-Toolproxy-Retry-Post': 'true', 'x-toolproxy': 'kept', accept: '*/*' });
+    assert.deepEqual(out, { 'x-toolproxy': 'kept', accept: '*/*' });
+  });
+
   test('drops a caller Host such as evil.example (undici would send it as is)', () => {
     assert.deepEqual(forwardableRequestHeaders({ host: 'evil.example', HOST: 'evil.example' }), {});
   });

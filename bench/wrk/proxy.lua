@@ -1,0 +1,55 @@
+-- One script for every throughput and latency scenario, so each target gets the same load.
+-- Environment:
+--   TP_TOKEN     app token; when set, adds the Tool Proxy headers (ignored by the upstream)
+--   TP_ACCOUNTS  number of accounts user_0 … user_{n-1} to spread requests over
+--   TP_ORDER     "random" (default) or "sequential" (warms every account once, in order)
+--   TP_DELAY_MS  mean pause per connection between requests (fixed-rate runs); 0 = closed loop
+-- Prints one line `WRK_JSON {…}` with the counts and latency percentiles in microseconds.
+local token = os.getenv("TP_TOKEN")
+local accounts = tonumber(os.getenv("TP_ACCOUNTS") or "1")
+local sequential = os.getenv("TP_ORDER") == "sequential"
+local delay_ms = tonumber(os.getenv("TP_DELAY_MS") or "0")
+local next_account = 0
+local fixed = nil
+
+function init(args)
+  math.randomseed(os.time() + (tonumber(tostring({}):sub(8)) or 0))
+  if not token then
+    fixed = wrk.format(nil, nil, {})
+  elseif accounts == 1 then
+    fixed = wrk.format(nil, nil, { ["authorization"] = "Bearer " .. token, ["connection_name"] = "bench", ["identifier"] = "user_0" })
+  end
+end
+
+function request()
+  if fixed then return fixed end
+  local n
+  if sequential then
+    n = next_account
+    next_account = (next_account + 1) % accounts
+  else
+    n = math.random(0, accounts - 1)
+  end
+  return wrk.format(nil, nil, {
+    ["authorization"] = "Bearer " .. token,
+    ["connection_name"] = "bench",
+    ["identifier"] = "user_" .. n,
+  })
+end
+
+-- A fixed pause would keep the connections in step: all of them answered together, all of them
+-- sending again together, one burst of N calls every delay_ms, which measures queueing behind the
+-- burst rather than latency at the rate. Exponentially distributed pauses with the same mean make
+-- each connection a Poisson source, so the calls arrive like independent clients at that rate.
+if delay_ms > 0 then
+  function delay() return math.floor(-math.log(1 - math.random()) * delay_ms + 0.5) end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d}}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9), latency.max))
+end

@@ -1,0 +1,87 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { StoreDialect } from './dialect.ts';
+import type { NewRequestLogRow, RequestLogEntryRow, RequestLogFilter, RequestLogRepository } from './repositories.ts';
+import type { Database } from './schema.ts';
+
+/** Most rows per INSERT (the service sends smaller batches; see RequestLog). */
+const INSERT_CHUNK = 200;
+const COLUMNS = ['created_at', 'connection_name', 'account_id', 'method', 'path', 'status', 'latency_ms', 'bytes_in', 'bytes_out', 'error_code'] as const;
+
+/**
+ * The batch insert is written as plain parameterised SQL: the log receives a row per proxied
+ * call, and building Kysely's query tree value by value cost more than the insert itself
+ * (bench/README.md). Only the placeholders differ between the dialects.
+ */
+function insertStatement(rows: number, dialect: StoreDialect): string {
+  let n = 0;
+  const placeholder = dialect === 'postgres' ? () => `$${++n}` : () => '?';
+  const tuples = Array.from({ length: rows }, () => `(${COLUMNS.map(placeholder).join(',')})`);
+  return `insert into request_log (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
+}
+
+export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect): RequestLogRepository {
+  const insert = (rows: readonly NewRequestLogRow[]) => {
+    const sql = insertStatement(rows.length, dialect);
+    const parameters = rows.flatMap((row) => COLUMNS.map((column) => row[column] ?? null));
+    return db.executeQuery(CompiledQuery.raw(sql, parameters));
+  };
+
+  return {
+    async insertMany(rows) {
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) await insert(rows.slice(start, start + INSERT_CHUNK));
+    },
+
+    async list(filter: RequestLogFilter, limit) {
+      // The table has no identifier column: it comes from the account (null once that is deleted).
+      let query = db
+        .selectFrom('request_log as rl')
+        .leftJoin('connected_accounts as ca', 'ca.id', 'rl.account_id')
+        .select([
+          'rl.id', 'rl.created_at', 'rl.connection_name', 'rl.account_id', 'rl.method', 'rl.path', 'rl.status',
+          'rl.latency_ms', 'rl.bytes_in', 'rl.bytes_out', 'rl.error_code', 'ca.identifier',
+        ])
+        .orderBy('rl.id', 'desc')
+        .limit(limit);
+      if (filter.before !== undefined) query = query.where('rl.id', '<', filter.before);
+      if (filter.connectionName !== undefined) query = query.where('rl.connection_name', '=', filter.connectionName);
+      if (filter.accountId !== undefined) query = query.where('rl.account_id', '=', filter.accountId);
+      if (filter.identifier !== undefined) query = query.where('ca.identifier', '=', filter.identifier);
+      const status = filter.status;
+      if (status?.kind === 'exact') query = query.where('rl.status', '=', status.status);
+      if (status?.kind === 'range') query = query.where('rl.status', '>=', status.from).where('rl.status', '<', status.to);
+      if (status?.kind === 'error') query = query.where((eb) => eb.or([eb('rl.status', '>=', 400), eb('rl.error_code', 'is not', null)]));
+      if (status?.kind === 'success') query = query.where('rl.status', '<', 400).where('rl.error_code', 'is', null);
+      return (await query.execute()) as RequestLogEntryRow[];
+    },
+
+    async since(from, connectionName) {
+      let query = db
+        .selectFrom('request_log')
+        .select(['created_at', 'status', 'latency_ms', 'error_code'])
+        .where('created_at', '>=', from);
+      if (connectionName !== undefined) query = query.where('connection_name', '=', connectionName);
+      return query.execute();
+    },
+
+    async maxId() {
+      const row = await db.selectFrom('request_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      return row?.id === null || row?.id === undefined ? null : Number(row.id);
+    },
+
+    async deleteBatch(olderThan, upToId, limit) {
+      // A bounded batch (the subquery's LIMIT), so a prune never holds the database for long.
+      const result = await db
+        .deleteFrom('request_log')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('request_log')
+            .select('id')
+            .where((w) => w.or([w('created_at', '<', olderThan), w('id', '<=', upToId)]))
+            .orderBy('id')
+            .limit(limit),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

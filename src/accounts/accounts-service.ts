@@ -51,13 +51,23 @@ export class AccountsService {
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
   readonly #connections: ConnectionsService;
+  readonly #onDeleted: ((row: AccountRow, connection: LoadedConnection) => void) | undefined;
 
-  constructor(deps: { store: Store; vault: Vault; clock: Clock; changes: ChangeFeed; connections: ConnectionsService }) {
+  constructor(deps: {
+    store: Store;
+    vault: Vault;
+    clock: Clock;
+    changes: ChangeFeed;
+    connections: ConnectionsService;
+    /** Called after an account is deleted, with the row as it was (OAuth revocation, O17). */
+    onDeleted?: (row: AccountRow, connection: LoadedConnection) => void;
+  }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#connections = deps.connections;
+    this.#onDeleted = deps.onDeleted;
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
@@ -102,6 +112,9 @@ export class AccountsService {
       credentials_version: 1,
       token_expires_at: null,
       last_used_at: null,
+      refresh_owner: null,
+      refresh_lease_until: null,
+      granted_scopes: null,
       status_updated_at: now,
       created_at: now,
       updated_at: now,
@@ -158,6 +171,7 @@ export class AccountsService {
     const { row, connection } = await this.load(ref);
     if (!(await this.#store.accounts.delete(row.id))) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
     this.#changes.accountChanged(connection.row.name, row.identifier);
+    this.#onDeleted?.(row, connection);
   }
 
   async load(ref: AccountRef): Promise<{ row: AccountRow; connection: LoadedConnection }> {

@@ -21,6 +21,8 @@ export type CredentialVerifier = (input: {
 export interface LinkContext {
   sessionId: string;
   expiresAt: number;
+  /** Where the app wants the browser after success (already checked against the allow-list). */
+  redirectUrl: string | null;
   account: AccountRow;
   connection: LoadedConnection;
 }
@@ -40,6 +42,7 @@ export class AuthorizationLinks {
   readonly #ttlMs: number;
   readonly #publicUrl: string;
   readonly #verifier: CredentialVerifier;
+  readonly #allowedRedirectOrigins: readonly string[];
 
   constructor(deps: {
     store: Store;
@@ -50,6 +53,7 @@ export class AuthorizationLinks {
     linkTtlSeconds: number;
     publicUrl: string;
     verifier: CredentialVerifier;
+    allowedRedirectOrigins?: readonly string[];
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -59,10 +63,17 @@ export class AuthorizationLinks {
     this.#ttlMs = deps.linkTtlSeconds * 1000;
     this.#publicUrl = deps.publicUrl;
     this.#verifier = deps.verifier;
+    this.#allowedRedirectOrigins = deps.allowedRedirectOrigins ?? [];
   }
 
   /** Gets or creates the account, then issues a fresh link for it. */
-  async create(connectionName: string, identifier: string): Promise<{ link: string; expiry: string; account: AccountView }> {
+  async create(
+    connectionName: string,
+    identifier: string,
+    options: { redirectUrl?: string | undefined; userVerifyUrl?: string | undefined } = {},
+  ): Promise<{ link: string; expiry: string; account: AccountView }> {
+    const redirectUrl = this.#allowedUrl('redirect_url', options.redirectUrl);
+    const userVerifyUrl = this.#allowedUrl('user_verify_url', options.userVerifyUrl);
     const { account } = await this.#accounts.getOrCreate(connectionName, identifier);
     const token = newToken(LINK_TOKEN_PREFIX);
     const now = this.#clock();
@@ -73,8 +84,25 @@ export class AuthorizationLinks {
       account_id: account.id,
       expires_at: expiresAt,
       created_at: now,
+      redirect_url: redirectUrl,
+      user_verify_url: userVerifyUrl,
     });
     return { link: `${this.#publicUrl}/connect/${token}`, expiry: new Date(expiresAt).toISOString(), account };
+  }
+
+  /** O7: we send browsers only to origins the operator allowed, compared exactly after parsing. */
+  #allowedUrl(name: string, value: string | undefined): string | null {
+    if (value === undefined) return null;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ToolproxyError('REDIRECT_URL_NOT_ALLOWED', { details: { field: name, reason: 'not an absolute URL' } });
+    }
+    if (value.length > 2048 || url.username !== '' || url.password !== '' || !this.#allowedRedirectOrigins.includes(url.origin)) {
+      throw new ToolproxyError('REDIRECT_URL_NOT_ALLOWED', { details: { field: name } });
+    }
+    return url.href;
   }
 
   /** Resolves a link token; an unknown, expired or used link is a clear error, never a stack trace. */
@@ -85,7 +113,7 @@ export class AuthorizationLinks {
     if (session.used_at !== null) throw new ToolproxyError('LINK_USED');
     if (session.expires_at <= this.#clock()) throw new ToolproxyError('LINK_EXPIRED');
     const { row, connection } = await this.#accounts.load({ id: session.account_id });
-    return { sessionId: session.id, expiresAt: session.expires_at, account: row, connection };
+    return { sessionId: session.id, expiresAt: session.expires_at, redirectUrl: session.redirect_url, account: row, connection };
   }
 
   /**
@@ -93,7 +121,7 @@ export class AuthorizationLinks {
    * the link and writes the encrypted credentials with status ACTIVE. A failure at any step
    * leaves the link usable and the account as it was.
    */
-  async submit(token: string, values: Record<string, unknown>): Promise<AccountView> {
+  async submit(token: string, values: Record<string, unknown>): Promise<{ account: AccountView; redirectUrl: string | null }> {
     const context = await this.open(token);
     const { account, connection } = context;
     const { definition, pattern } = connection.connector;
@@ -118,6 +146,6 @@ export class AuthorizationLinks {
       return written;
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
-    return toView(updated, connection);
+    return { account: toView(updated, connection), redirectUrl: context.redirectUrl };
   }
 }

@@ -15,9 +15,17 @@ export interface AppTokenClaims {
 
 export class AppTokenSigner {
   readonly #key: Buffer;
+  readonly #verifyKeys: readonly Buffer[];
 
-  constructor(key: Buffer) {
-    this.#key = key;
+  /**
+   * Signs with the first key and accepts any of them, so a restart with `TOOLPROXY_ENCRYPTION_KEY=new,old`
+   * (a rolling key rotation) keeps honouring tokens the other instances signed.
+   */
+  constructor(keys: Buffer | readonly Buffer[]) {
+    const all = Buffer.isBuffer(keys) ? [keys] : [...keys];
+    if (all.length === 0) throw new TypeError('AppTokenSigner needs at least one key');
+    this.#key = all[0]!;
+    this.#verifyKeys = all;
   }
 
   sign(claims: AppTokenClaims): string {
@@ -34,8 +42,11 @@ export class AppTokenSigner {
     if (dot < 0) return undefined;
     const payload = token.slice(PREFIX.length, dot);
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.#mac(payload), 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const valid = this.#verifyKeys.some((key) => {
+      const expected = Buffer.from(macOf(key, payload), 'base64url');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+    if (!valid) return undefined;
     try {
       const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { c?: unknown; e?: unknown };
       if (typeof parsed.c !== 'string' || typeof parsed.e !== 'number') return undefined;
@@ -46,6 +57,10 @@ export class AppTokenSigner {
   }
 
   #mac(payload: string): string {
-    return createHmac('sha256', this.#key).update(payload).digest('base64url');
+    return macOf(this.#key, payload);
   }
+}
+
+function macOf(key: Buffer, payload: string): string {
+  return createHmac('sha256', key).update(payload).digest('base64url');
 }

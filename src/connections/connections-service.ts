@@ -7,6 +7,10 @@ import { newId } from '../ids.ts';
 import type { Page, PageRequest } from '../store/repositories.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { OAuthClientRegistration } from '../auth/oauth/oauth-client.ts';
+import { Secret } from '../vault/secret.ts';
+import type { SecretBinding, Vault } from '../vault/vault.ts';
+import { type OAuthSettings, type OAuthSettingsInput, refuseOAuthSettings, resolveOAuthSettings } from './oauth-settings.ts';
 
 export interface ConnectionView {
   id: string;
@@ -17,6 +21,8 @@ export interface ConnectionView {
   type: string;
   enabled: boolean;
   settings: Record<string, unknown>;
+  /** OAUTH: register exactly this URI at the provider (RFC 6749 §3.1.2). */
+  redirect_uri?: string;
   created_at: string;
   updated_at: string;
 }
@@ -35,36 +41,43 @@ export class ConnectionsService {
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
   readonly #connectors: ConnectorsService;
+  readonly #vault: Vault;
+  readonly #publicUrl: string;
 
-  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; connectors: ConnectorsService }) {
+  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; connectors: ConnectorsService; vault: Vault; publicUrl: string }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#connectors = deps.connectors;
+    this.#vault = deps.vault;
+    this.#publicUrl = deps.publicUrl;
   }
 
-  async create(input: { name: string; connector: string; enabled?: boolean | undefined }): Promise<ConnectionView> {
+  async create(input: { name: string; connector: string; enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
     if (!CONNECTION_NAME_PATTERN.test(input.name)) {
       throw new ToolproxyError('VALIDATION_FAILED', {
         details: { problems: [{ path: '/name', message: 'must be 1-100 characters: letters, digits, _ . - (starting with a letter or digit)' }] },
       });
     }
     const connector = await this.#connectors.load(input.connector);
+    const id = newId('conn');
+    let settings: OAuthSettings | Record<string, never> = {};
+    let secrets: string | null = null;
     if (connector.pattern.type === 'OAUTH') {
-      // The OAuth flow (client credentials, redirect URI, refresh) lands with its own issue.
-      throw new ToolproxyError('VALIDATION_FAILED', {
-        message: 'OAUTH connections are not supported by this server version yet.',
-        details: { problems: [{ path: '/connector', message: 'connector uses OAUTH, which is not supported yet' }] },
-      });
+      const resolved = resolveOAuthSettings(connector.pattern, input);
+      settings = resolved.settings;
+      if (resolved.clientSecret !== undefined) secrets = this.#vault.encryptJson({ client_secret: resolved.clientSecret }, secretsBinding(id));
+    } else {
+      refuseOAuthSettings(input);
     }
     const now = this.#clock();
     const row: ConnectionRow = {
-      id: newId('conn'),
+      id,
       name: input.name,
       connector_id: connector.row.id,
       auth_type: connector.pattern.type,
-      settings: '{}',
-      secrets: null,
+      settings: JSON.stringify(settings),
+      secrets,
       enabled: input.enabled === false ? 0 : 1,
       created_at: now,
       updated_at: now,
@@ -72,28 +85,64 @@ export class ConnectionsService {
     if (!(await this.#store.connections.insert(row))) {
       throw new ToolproxyError('CONNECTION_EXISTS', { details: { name: input.name } });
     }
-    return toView(row, connector);
+    return this.#view(row, connector);
   }
 
   async get(name: string): Promise<ConnectionView> {
     const { row, connector } = await this.load(name);
-    return toView(row, connector);
+    return this.#view(row, connector);
   }
 
   async list(page: PageRequest, filter: { connector?: string | undefined } = {}): Promise<Page<ConnectionView>> {
     const connectorId = filter.connector ? (await this.#connectors.load(filter.connector)).row.id : undefined;
     const result = await this.#store.connections.list(page, connectorId ? { connectorId } : {});
     const items: ConnectionView[] = [];
-    for (const row of result.items) items.push(toView(row, await this.#connectorOf(row)));
+    for (const row of result.items) items.push(this.#view(row, await this.#connectorOf(row)));
     return { items, nextPageToken: result.nextPageToken };
   }
 
-  async update(name: string, patch: { enabled?: boolean | undefined }): Promise<ConnectionView> {
+  async update(name: string, patch: { enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
     const { row, connector } = await this.load(name);
-    const next = { ...row, enabled: patch.enabled === undefined ? row.enabled : patch.enabled ? 1 : 0, updated_at: this.#clock() };
-    await this.#store.connections.update(row.id, { enabled: next.enabled, updated_at: next.updated_at });
+    const next: ConnectionRow = { ...row, enabled: patch.enabled === undefined ? row.enabled : patch.enabled ? 1 : 0, updated_at: this.#clock() };
+    if (connector.pattern.type === 'OAUTH') {
+      const current = { settings: JSON.parse(row.settings) as OAuthSettings, hasSecret: row.secrets !== null };
+      const resolved = resolveOAuthSettings(connector.pattern, patch, current);
+      next.settings = JSON.stringify(resolved.settings);
+      if (patch.client_secret === '') next.secrets = null;
+      else if (resolved.clientSecret !== undefined) next.secrets = this.#vault.encryptJson({ client_secret: resolved.clientSecret }, secretsBinding(row.id));
+    } else {
+      refuseOAuthSettings(patch);
+    }
+    await this.#store.connections.update(row.id, { enabled: next.enabled, settings: next.settings, secrets: next.secrets, updated_at: next.updated_at });
     this.#changes.configChanged();
-    return toView(next, connector);
+    return this.#view(next, connector);
+  }
+
+  /** The OAuth client registration of an OAUTH connection, with its secret decrypted for use. */
+  oauthRegistration(connection: LoadedConnection): OAuthClientRegistration {
+    const settings = JSON.parse(connection.row.settings) as OAuthSettings;
+    const secret = connection.row.secrets
+      ? this.#vault.decryptJson<{ client_secret: string }>(connection.row.secrets, secretsBinding(connection.row.id)).client_secret
+      : null;
+    return {
+      clientId: settings.client_id,
+      clientSecret: secret === null ? null : new Secret(secret),
+      authMethod: settings.token_endpoint_auth_method,
+      redirectUri: this.redirectUri(connection.row.name),
+      scopes: settings.scopes,
+      extraAuthorizeParams: settings.extra_authorize_params,
+    };
+  }
+
+  /** One redirect URI per connection: responses from different servers stay apart (O4, RFC 9700 §4.4.2). */
+  redirectUri(connectionName: string): string {
+    return `${this.#publicUrl}/oauth/callback/${encodeURIComponent(connectionName)}`;
+  }
+
+  #view(row: ConnectionRow, connector: LoadedConnector): ConnectionView {
+    const view = toView(row, connector);
+    if (row.auth_type !== 'OAUTH') return view;
+    return { ...view, settings: { ...view.settings, has_client_secret: row.secrets !== null }, redirect_uri: this.redirectUri(row.name) };
   }
 
   async delete(name: string): Promise<void> {
@@ -121,6 +170,10 @@ export class ConnectionsService {
     if (!connectorRow) throw new ToolproxyError('INTERNAL_ERROR', { message: `connection ${row.id} has no connector` });
     return loadedFromRow(connectorRow);
   }
+}
+
+export function secretsBinding(connectionId: string): SecretBinding {
+  return { table: 'connections', rowId: connectionId, column: 'secrets' };
 }
 
 function toView(row: ConnectionRow, connector: LoadedConnector): ConnectionView {

@@ -160,6 +160,10 @@ const OAuthConfigSchema = Type.Object(
     token_uri: HttpUrl('Token endpoint (RFC 6749 §3.2).'),
     user_info_uri: Type.Optional(HttpUrl('Endpoint that returns the signed-in user.')),
     revoke_uri: Type.Optional(HttpUrl('Revocation endpoint (RFC 7009).')),
+    // ext
+    issuer: Type.Optional(
+      HttpUrl('ext: the authorization server\'s issuer identifier; when set, an `iss` in the authorization response must equal it (RFC 9207).'),
+    ),
     available_scopes: Type.Array(ScopeSchema, { maxItems: 200, default: [] }),
     pkce_enabled: Type.Boolean({ default: true, description: 'PKCE with S256 (RFC 7636); keep it on (RFC 9700 §2.1.1).' }),
     custom_scope_name: Type.Optional(

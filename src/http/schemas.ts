@@ -61,7 +61,8 @@ export const Connection = Type.Object(
     connector_id: Type.String(),
     type: Type.String({ description: 'OAUTH, BASIC, BEARER or API_KEY.' }),
     enabled: Type.Boolean(),
-    settings: Type.Record(Type.String(), Type.Unknown()),
+    settings: Type.Record(Type.String(), Type.Unknown(), { description: 'Non-secret settings; for OAUTH client_id, scopes, token_endpoint_auth_method, extra_authorize_params, has_client_secret.' }),
+    redirect_uri: Type.Optional(Type.String({ description: 'OAUTH: register exactly this redirect URI at the provider.' })),
     created_at: Timestamp,
     updated_at: Timestamp,
   },
@@ -100,3 +101,14 @@ export const AuthorizationDetails = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** OAuth client settings of a connection (reference §2). The secret is write-only. */
+export const OAuthSettingsBody = {
+  client_id: Type.Optional(Type.String({ maxLength: 512 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 2048, description: 'Write-only; never returned. Empty string removes it.' })),
+  scopes: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 100 })),
+  token_endpoint_auth_method: Type.Optional(
+    Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('none')]),
+  ),
+  extra_authorize_params: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 512 }), { maxProperties: 20 })),
+};

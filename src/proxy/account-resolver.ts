@@ -24,6 +24,8 @@ export interface ResolvedAccount {
   proxyEnabled: boolean;
   /** Present only for an ACTIVE account (nothing is decrypted otherwise). */
   upstream?: { target: UpstreamTarget; injection: Injection; droppedHeaders: readonly string[] };
+  /** OAUTH accounts: the access token in use and when it expires, for refresh decisions. */
+  oauth?: { accessToken: string; expiresAt: number | null; obtainedAt: number };
   /** When this entry must be re-read (epoch ms). */
   staleAt: number;
 }
@@ -96,6 +98,13 @@ export class AccountResolver {
       injection: strategyFor(pattern.type).inject(pattern as never, credentials),
       droppedHeaders: injectedHeaderNames(pattern),
     };
+    if (pattern.type === 'OAUTH') {
+      entry.oauth = {
+        accessToken: credentials.access_token ?? '',
+        expiresAt: account.token_expires_at,
+        obtainedAt: Number(credentials.obtained_at ?? 0),
+      };
+    }
     return entry;
   }
 }

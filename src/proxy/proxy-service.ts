@@ -6,6 +6,8 @@ import type { AccountResolver, ResolvedAccount } from './account-resolver.ts';
 import type { Forwarder } from './forwarder.ts';
 import { forwardableRequestHeaders } from './header-policy.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
+import type { TokenRefresher } from '../accounts/token-refresher.ts';
+import { isExpiring } from '../auth/oauth/token-set.ts';
 import { joinUpstreamUrl } from './url-join.ts';
 
 export interface ProxyCall {
@@ -33,37 +35,104 @@ export class ProxyService {
   readonly #resolver: AccountResolver;
   readonly #forwarder: Forwarder;
   readonly #usage: UsageRecorder;
+  readonly #refresher: TokenRefresher | undefined;
+  readonly #refreshWindowMs: number;
+  readonly #clock: () => number;
 
-  constructor(deps: { resolver: AccountResolver; forwarder: Forwarder; usage: UsageRecorder }) {
+  constructor(deps: {
+    resolver: AccountResolver;
+    forwarder: Forwarder;
+    usage: UsageRecorder;
+    refresher?: TokenRefresher;
+    refreshWindowMs?: number;
+    clock?: () => number;
+  }) {
     this.#resolver = deps.resolver;
     this.#forwarder = deps.forwarder;
     this.#usage = deps.usage;
+    this.#refresher = deps.refresher;
+    this.#refreshWindowMs = deps.refreshWindowMs ?? 300_000;
+    this.#clock = deps.clock ?? Date.now;
   }
 
   async forward(call: ProxyCall): Promise<ProxyResult> {
     if (!METHODS.has(call.method)) throw new ToolproxyError('INVALID_METHOD', { details: { method: call.method } });
     const { connectionName, identifier } = routingOf(call.headers);
     const account = this.#resolver.peek(connectionName, identifier) ?? (await this.#resolver.resolve(connectionName, identifier));
-    const upstream = usableUpstream(account);
+    if (account.oauth) return this.#forwardOAuth(call, account);
 
+    const response = await this.#send(call, account, call.body);
+    this.#usage.mark(account.accountId);
+    return { account, response };
+  }
+
+  /**
+   * OAUTH accounts: refresh ahead of expiry (DESIGN §7), and on an upstream 401 refresh once and
+   * retry once (O13). A retry needs the body again, so small bodies are held in memory; a large
+   * or unsized body gets no retry (the 401 goes back, the next call uses the new token).
+   */
+  async #forwardOAuth(call: ProxyCall, resolved: ResolvedAccount): Promise<ProxyResult> {
+    let account = resolved;
+    const oauth = account.oauth!;
+    const now = this.#clock();
+    if (account.status === 'ACTIVE' && isExpiring({ obtained_at: oauth.obtainedAt }, oauth.expiresAt, now, this.#refreshWindowMs)) {
+      try {
+        account = await this.#refreshed(account);
+      } catch (error) {
+        // A token that has not expired yet still works while the provider is down (O12).
+        const transient = error instanceof ToolproxyError && error.code === 'OAUTH_PROVIDER_UNAVAILABLE';
+        if (!transient || oauth.expiresAt === null || oauth.expiresAt <= now) throw error;
+      }
+    }
+    const body = await replayableBody(call);
+    let response = await this.#send(call, account, body.first);
+    if (response.statusCode === 401 && body.replay !== undefined && account.oauth) {
+      await response.body.dump();
+      account = await this.#refreshed(account, account.oauth.accessToken);
+      response = await this.#send(call, account, body.replay());
+    }
+    this.#usage.mark(account.accountId);
+    return { account, response };
+  }
+
+  async #refreshed(account: ResolvedAccount, rejectedAccessToken?: string): Promise<ResolvedAccount> {
+    if (!this.#refresher) return account;
+    const target = { accountId: account.accountId, connectionName: account.connectionName, identifier: account.identifier };
+    await this.#refresher.ensureFresh(target, rejectedAccessToken);
+    // The refresher announced the change, which dropped the cached entry: this re-reads it.
+    return this.#resolver.peek(account.connectionName, account.identifier) ?? this.#resolver.resolve(account.connectionName, account.identifier);
+  }
+
+  #send(call: ProxyCall, account: ResolvedAccount, body: Readable | Buffer | null): Promise<Dispatcher.ResponseData> {
+    const upstream = usableUpstream(account);
     const url = joinUpstreamUrl(upstream.target, call.pathAndQuery);
     const path = withInjectedQuery(url.slice(upstream.target.origin.length), upstream.injection.query);
     const headers = forwardableRequestHeaders(call.headers, upstream.droppedHeaders);
     const length = call.headers['content-length'];
-    if (call.body && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;
+    if (body && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;
     Object.assign(headers, upstream.injection.headers);
-
-    const response = await this.#forwarder.send({
+    return this.#forwarder.send({
       origin: upstream.target.origin,
       path,
       method: call.method as Dispatcher.HttpMethod,
       headers,
-      body: call.body,
+      body,
       signal: call.signal,
     });
-    this.#usage.mark(account.accountId);
-    return { account, response };
   }
+}
+
+/** Bodies up to this size are kept so an OAuth call can be retried once after a refresh. */
+const REPLAYABLE_BODY_BYTES = 1024 * 1024;
+
+async function replayableBody(call: ProxyCall): Promise<{ first: Readable | Buffer | null; replay?: () => Buffer | null }> {
+  if (!call.body) return { first: null, replay: () => null };
+  const length = Number(call.headers['content-length']);
+  if (!Number.isInteger(length) || length > REPLAYABLE_BODY_BYTES) return { first: call.body };
+  const chunks: Buffer[] = [];
+  for await (const chunk of call.body) chunks.push(chunk as Buffer);
+  const buffered = Buffer.concat(chunks);
+  return { first: buffered, replay: () => buffered };
 }
 
 /** Reference §4.1 headers, plus the dash form that proxies which drop underscores keep. */
@@ -79,6 +148,9 @@ function routingOf(headers: IncomingHttpHeaders): { connectionName: string; iden
 function usableUpstream(account: ResolvedAccount): NonNullable<ResolvedAccount['upstream']> {
   if (!account.connectionEnabled) throw new ToolproxyError('CONNECTION_DISABLED', { details: { connection_name: account.connectionName } });
   if (!account.proxyEnabled) throw new ToolproxyError('PROXY_DISABLED');
+  if (account.status === 'EXPIRED') {
+    throw new ToolproxyError('ACCOUNT_EXPIRED', { details: { status: account.status, connection_name: account.connectionName, identifier: account.identifier } });
+  }
   if (account.status !== 'ACTIVE' || !account.upstream) {
     throw new ToolproxyError('ACCOUNT_NOT_ACTIVE', {
       details: {

@@ -80,10 +80,51 @@ export function accountsRepository(db: Kysely<Database>): AccountRepository {
           status: patch.status,
           status_updated_at: statusUpdatedAt(eb, patch.status, patch.now),
           token_expires_at: patch.token_expires_at,
+          ...(patch.granted_scopes === undefined ? {} : { granted_scopes: patch.granted_scopes }),
           credentials_version: eb('credentials_version', '+', 1),
           updated_at: patch.now,
         }))
         .where('id', '=', id)
+        .where('credentials_version', '=', expectedVersion)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async claimRefreshLease(id, owner, now, until) {
+      // Compare-and-set on the lease columns: a short statement, never a transaction held
+      // across the token call. RETURNING gives the caller its re-read under the lease.
+      return db
+        .updateTable('connected_accounts')
+        .set({ refresh_owner: owner, refresh_lease_until: until })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async releaseRefreshLease(id, owner) {
+      await db
+        .updateTable('connected_accounts')
+        .set({ refresh_owner: null, refresh_lease_until: null })
+        .where('id', '=', id)
+        .where('refresh_owner', '=', owner)
+        .execute();
+    },
+
+    async writeRefreshedCredentials(id, owner, expectedVersion, patch) {
+      return db
+        .updateTable('connected_accounts')
+        .set((eb) => ({
+          credentials: patch.credentials,
+          token_expires_at: patch.token_expires_at,
+          granted_scopes: patch.granted_scopes,
+          credentials_version: eb('credentials_version', '+', 1),
+          refresh_owner: null,
+          refresh_lease_until: null,
+          updated_at: patch.now,
+        }))
+        .where('id', '=', id)
+        .where('refresh_owner', '=', owner)
         .where('credentials_version', '=', expectedVersion)
         .returningAll()
         .executeTakeFirst();

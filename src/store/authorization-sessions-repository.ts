@@ -8,6 +8,51 @@ export function authorizationSessionsRepository(db: Kysely<Database>): Authoriza
       await db.insertInto('authorization_sessions').values({ ...row, used_at: null }).execute();
     },
 
+    async startOAuthFlow(id, flow, now) {
+      const result = await db
+        .updateTable('authorization_sessions')
+        .set(flow)
+        .where('id', '=', id)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async findByStateHash(stateHash) {
+      return db.selectFrom('authorization_sessions').selectAll().where('oauth_state_hash', '=', stateHash).executeTakeFirst();
+    },
+
+    async takeState(id, stateHash, now) {
+      const result = await db
+        .updateTable('authorization_sessions')
+        .set({ oauth_state_hash: null })
+        .where('id', '=', id)
+        .where('oauth_state_hash', '=', stateHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async setAuthRequest(id, authRequestHash) {
+      await db.updateTable('authorization_sessions').set({ auth_request_hash: authRequestHash }).where('id', '=', id).execute();
+    },
+
+    async findByAuthRequestHash(authRequestHash) {
+      return db.selectFrom('authorization_sessions').selectAll().where('auth_request_hash', '=', authRequestHash).executeTakeFirst();
+    },
+
+    async completeVerification(id, now) {
+      const result = await db
+        .updateTable('authorization_sessions')
+        .set({ verified_at: now })
+        .where('id', '=', id)
+        .where('verified_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
     async findByTokenHash(tokenHash) {
       return db.selectFrom('authorization_sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     },

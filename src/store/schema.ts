@@ -68,6 +68,11 @@ export interface ConnectedAccountTable {
   token_expires_at: number | null;
   last_used_at: number | null;
   status_updated_at: number;
+  /** OAuth refresh lease: who holds it and until when (epoch ms); null when free. */
+  refresh_owner: ColumnType<string | null, string | null | undefined, string | null>;
+  refresh_lease_until: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Space-separated scopes the provider granted (RFC 6749 §5.1), for OAUTH accounts. */
+  granted_scopes: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -81,6 +86,20 @@ export interface AuthorizationSessionTable {
   expires_at: number;
   used_at: number | null;
   created_at: number;
+  /** OAuth flow: SHA-256 of the current `state` (single use: cleared when taken). */
+  oauth_state_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 of the nonce in the browser cookie set when the flow started (O2). */
+  browser_binding_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Vault ciphertext of the PKCE code verifier. */
+  pkce_verifier: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Account fields submitted before the redirect (JSON), applied when the flow completes. */
+  pending_api_config: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Where to send the browser after success (checked against the allow-list at link creation). */
+  redirect_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Reference §3.5 user verification: the app's page that confirms who authorized. */
+  user_verify_url: ColumnType<string | null, string | null | undefined, string | null>;
+  auth_request_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  verified_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiClientTable {

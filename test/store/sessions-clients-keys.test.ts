@@ -26,7 +26,10 @@ for (const database of databases) {
 
     test('finds a session by its token hash, unused', async () => {
       const session = await newSession(NOW + 600_000);
-      assert.deepEqual(await store.authorizationSessions.findByTokenHash(session.token_hash), { ...session, used_at: null });
+      const found = await store.authorizationSessions.findByTokenHash(session.token_hash);
+      assert.deepEqual({ ...found, oauth_state_hash: undefined }, { ...found, ...session, used_at: null, oauth_state_hash: undefined });
+      assert.equal(found?.used_at, null);
+      assert.equal(found?.oauth_state_hash, null);
       assert.equal(await store.authorizationSessions.findByTokenHash(session.token_hash.slice(0, -1)), undefined);
     });
 

@@ -3,6 +3,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AccountRef, AccountsService } from '../../accounts/accounts-service.ts';
 import type { AuthorizationLinks } from '../../accounts/authorization-links.ts';
+import type { OAuthFlow } from '../../accounts/oauth-flow.ts';
 import { ToolproxyError } from '../../errors.ts';
 import { AccountStatusSchema, AuthorizationDetails, errorResponses, PageQuery } from '../schemas.ts';
 
@@ -16,7 +17,7 @@ const KeyParams = Type.Object({ name: Type.String({ maxLength: 100 }), identifie
 const CredentialsBody = Type.Object({ authorization_details: AuthorizationDetails }, { additionalProperties: false });
 
 /** Connected accounts (reference §3.4) and authorization links (§3.5). */
-export function accountRoutes(app: FastifyInstance, accounts: AccountsService, links: AuthorizationLinks): void {
+export function accountRoutes(app: FastifyInstance, accounts: AccountsService, links: AuthorizationLinks, flow?: OAuthFlow): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['connected accounts'];
 
@@ -97,7 +98,16 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountsService, l
       schema: {
         tags,
         summary: 'Create a single-use, expiring authorization link for the user (creates the account if needed)',
-        body: Type.Object(AccountKey, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            ...AccountKey,
+            redirect_url: Type.Optional(Type.String({ maxLength: 2048, description: 'Send the browser here after success (origin must be allowed).' })),
+            user_verify_url: Type.Optional(
+              Type.String({ maxLength: 2048, description: 'OAUTH: after consent, send the browser here with auth_request_id; the account stays PENDING_VERIFICATION until you call /connected_accounts/user/verify.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({ link: Type.String(), expiry: Type.String({ format: 'date-time' }), connected_account: Type.Ref('ConnectedAccount') }),
           ...errorResponses,
@@ -105,10 +115,36 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountsService, l
       },
     },
     async (request) => {
-      const { link, expiry, account } = await links.create(request.body.connection_name, request.body.identifier);
+      const { connection_name, identifier, redirect_url, user_verify_url } = request.body;
+      const { link, expiry, account } = await links.create(connection_name, identifier, { redirectUrl: redirect_url, userVerifyUrl: user_verify_url });
       return { link, expiry, connected_account: account };
     },
   );
+
+  if (flow) {
+    api.post(
+      '/api/v1/connected_accounts/user/verify',
+      {
+        schema: {
+          tags,
+          summary: 'Confirm which user authorized (reference §3.5): the account becomes ACTIVE',
+          body: Type.Object(
+            { auth_request_id: Type.String({ minLength: 1, maxLength: 200 }), identifier: Type.String({ minLength: 1, maxLength: 255 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ connected_account: Type.Ref('ConnectedAccount'), post_user_verify_redirect_url: Type.Union([Type.String(), Type.Null()]) }),
+            ...errorResponses,
+            403: Type.Ref('ErrorBody'),
+          },
+        },
+      },
+      async (request) => {
+        const { account, redirectUrl } = await flow.verifyUser(request.body.auth_request_id, request.body.identifier);
+        return { connected_account: account, post_user_verify_redirect_url: redirectUrl };
+      },
+    );
+  }
 
   type Params = Record<string, string>;
   const byId = (params: Params): AccountRef => ({ id: params.id as string });

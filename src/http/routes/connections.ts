@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionsService } from '../../connections/connections-service.ts';
-import { errorResponses, PageQuery } from '../schemas.ts';
+import { errorResponses, OAuthSettingsBody, PageQuery } from '../schemas.ts';
 
 const NameParams = Type.Object({ name: Type.String({ maxLength: 100 }) });
 const ConnectionResponse = Type.Object({ connection: Type.Ref('Connection') });
@@ -23,6 +23,7 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
             name: Type.String({ minLength: 1, maxLength: 100, description: 'The connectionName your code will pass.' }),
             connector: Type.String({ minLength: 1, maxLength: 200, description: 'Connector identifier or id.' }),
             enabled: Type.Optional(Type.Boolean()),
+            ...OAuthSettingsBody,
           },
           { additionalProperties: false },
         ),
@@ -62,9 +63,9 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
     {
       schema: {
         tags,
-        summary: 'Enable or disable a connection',
+        summary: 'Update a connection: enable/disable it, or change its OAuth settings',
         params: NameParams,
-        body: Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        body: Type.Object({ enabled: Type.Optional(Type.Boolean()), ...OAuthSettingsBody }, { additionalProperties: false }),
         response: { 200: ConnectionResponse, ...errorResponses },
       },
     },

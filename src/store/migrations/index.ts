@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../dialect.ts';
 import { initialMigration } from './0001-initial.ts';
+import { oauthMigration } from './0002-oauth.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -10,6 +11,7 @@ import { initialMigration } from './0001-initial.ts';
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
+    '0002-oauth': oauthMigration(dialect),
   };
 }
 

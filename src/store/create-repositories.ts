@@ -7,7 +7,9 @@ import { connectorsRepository } from './connectors-repository.ts';
 import type { StoreDialect } from './dialect.ts';
 import { encryptionKeysRepository } from './encryption-keys-repository.ts';
 import type { Repositories } from './repositories.ts';
+import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
+import { secretsRepository } from './secrets-repository.ts';
 
 /**
  * The repositories over `db`, which may be the store's Kysely instance or a transaction.
@@ -21,5 +23,7 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     authorizationSessions: authorizationSessionsRepository(db),
     apiClients: apiClientsRepository(db),
     encryptionKeys: encryptionKeysRepository(db),
+    secrets: secretsRepository(db),
+    requestLog: requestLogRepository(db, dialect),
   };
 }

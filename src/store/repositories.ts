@@ -1,3 +1,4 @@
+import type { Insertable, Selectable } from 'kysely';
 import type {
   AccountRow,
   AccountStatus,
@@ -9,6 +10,7 @@ import type {
   NewAccountRow,
   NewConnectionRow,
   NewConnectorRow,
+  Database,
 } from './schema.ts';
 
 /**
@@ -23,6 +25,10 @@ export interface Repositories {
   authorizationSessions: AuthorizationSessionRepository;
   apiClients: ApiClientRepository;
   encryptionKeys: EncryptionKeyRepository;
+  /** Raw ciphertext columns, for key rotation (`toolproxy keys rotate`) only. */
+  secrets: SecretRepository;
+  /** Redacted record of proxy calls, bounded by age and row count. */
+  requestLog: RequestLogRepository;
 }
 
 export interface Page<T> {
@@ -88,8 +94,27 @@ export interface AccountRepository {
       api_config: string;
       status: AccountStatus;
       token_expires_at: number | null;
+      /** OAUTH: the scopes the provider granted; left unchanged when undefined. */
+      granted_scopes?: string | null;
       now: number;
     },
+  ): Promise<AccountRow | undefined>;
+  /**
+   * OAuth refresh lease (security-checklist §3.3): takes it when free or expired and returns the
+   * row as it is now (the caller re-reads under the lease), or undefined when someone else holds it.
+   */
+  claimRefreshLease(id: string, owner: string, now: number, until: number): Promise<AccountRow | undefined>;
+  /** Releases the lease only if `owner` still holds it. */
+  releaseRefreshLease(id: string, owner: string): Promise<void>;
+  /**
+   * Writes refreshed tokens only while `owner` holds the lease and the version is unchanged, and
+   * frees the lease. Undefined when the lease was lost or the row deleted (never resurrected).
+   */
+  writeRefreshedCredentials(
+    id: string,
+    owner: string,
+    expectedVersion: number,
+    patch: { credentials: string; token_expires_at: number | null; granted_scopes: string | null; now: number },
   ): Promise<AccountRow | undefined>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<AccountRow | undefined>;
   /** Batched `last_used_at` flush: sets the max of the stored and given times. */
@@ -99,7 +124,28 @@ export interface AccountRepository {
 }
 
 export interface AuthorizationSessionRepository {
-  insert(row: { id: string; token_hash: string; account_id: string; expires_at: number; created_at: number }): Promise<void>;
+  insert(row: {
+    id: string;
+    token_hash: string;
+    account_id: string;
+    expires_at: number;
+    created_at: number;
+    redirect_url?: string | null;
+    user_verify_url?: string | null;
+  }): Promise<void>;
+  /** Starts (or restarts) the OAuth flow of a live session; a new start replaces the old state. */
+  startOAuthFlow(
+    id: string,
+    flow: { oauth_state_hash: string; browser_binding_hash: string; pkce_verifier: string | null; pending_api_config: string },
+    now: number,
+  ): Promise<boolean>;
+  findByStateHash(stateHash: string): Promise<AuthorizationSessionRow | undefined>;
+  /** RFC 9700 §4.2.4: a state is used once. Clears it; exactly one concurrent caller gets true. */
+  takeState(id: string, stateHash: string, now: number): Promise<boolean>;
+  setAuthRequest(id: string, authRequestHash: string): Promise<void>;
+  findByAuthRequestHash(authRequestHash: string): Promise<AuthorizationSessionRow | undefined>;
+  /** Marks a user verification done; exactly one concurrent caller gets true. */
+  completeVerification(id: string, now: number): Promise<boolean>;
   findByTokenHash(tokenHash: string): Promise<AuthorizationSessionRow | undefined>;
   /**
    * Marks the session used if it is unused and not expired at `now`. Exactly one concurrent
@@ -121,4 +167,68 @@ export interface EncryptionKeyRepository {
   list(): Promise<string[]>;
   /** Inserts the kid if absent. */
   ensure(kid: string, now: number): Promise<void>;
+}
+
+/** A column holding vault ciphertext; the list is SECRET_COLUMNS in secrets-repository.ts. */
+export interface SecretColumn {
+  table: keyof Database;
+  column: string;
+  version?: string;
+}
+
+export interface StoredSecret {
+  id: string;
+  /** The ciphertext as stored. */
+  value: string;
+  /** The row's compare-and-set counter, when the column has one. */
+  version: number | null;
+}
+
+/** Raw access to secret columns, for key rotation only; services use their own repositories. */
+export interface SecretRepository {
+  /** How many non-null values of the column are not written with key `kid`. */
+  countNotOnKid(column: SecretColumn, kid: string): Promise<number>;
+  /** The next `limit` such rows with an id greater than `afterId`, in id order. */
+  listNotOnKid(column: SecretColumn, kid: string, afterId: string | null, limit: number): Promise<StoredSecret[]>;
+  /**
+   * Compare-and-set: writes `next` only while the row still holds exactly `current.value` (and
+   * `current.version`). The version is not bumped: the plaintext is unchanged, and a writer that
+   * read the row before us must still win its own compare-and-set (a refreshed OAuth token must
+   * never be lost to a rotation). Returns false when the row changed or is gone.
+   */
+  replace(column: SecretColumn, current: StoredSecret, next: string): Promise<boolean>;
+}
+
+export type NewRequestLogRow = Insertable<Database['request_log']>;
+
+export interface RequestLogEntryRow extends Selectable<Database['request_log']> {
+  /** The account's identifier, null when the call had no account or it was deleted since. */
+  identifier: string | null;
+}
+
+export type RequestLogStatusFilter =
+  | { kind: 'exact'; status: number }
+  | { kind: 'range'; from: number; to: number }
+  | { kind: 'error' }
+  | { kind: 'success' };
+
+export interface RequestLogFilter {
+  /** Only entries with a smaller id (keyset paging, newest first). */
+  before?: number;
+  connectionName?: string;
+  accountId?: string;
+  identifier?: string;
+  status?: RequestLogStatusFilter;
+}
+
+export interface RequestLogRepository {
+  insertMany(rows: readonly NewRequestLogRow[]): Promise<void>;
+  /** Newest first. */
+  list(filter: RequestLogFilter, limit: number): Promise<RequestLogEntryRow[]>;
+  /** What the stats buckets need, for entries created at or after `from`. */
+  since(from: number, connectionName?: string): Promise<Array<{ created_at: number; status: number; latency_ms: number; error_code: string | null }>>;
+  /** The newest id, or null when the log is empty. */
+  maxId(): Promise<number | null>;
+  /** Deletes at most `limit` of the oldest entries created before `olderThan` or with an id up to `upToId`; returns the count. */
+  deleteBatch(olderThan: number, upToId: number, limit: number): Promise<number>;
 }

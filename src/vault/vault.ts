@@ -55,7 +55,8 @@ export class Vault {
       new ToolproxyError('CREDENTIALS_UNREADABLE', { details: { reason, table: binding.table, rowId: binding.rowId }, cause });
     if (parts.length !== 5 || parts[0] !== VERSION) throw unreadable('unknown envelope format');
     const [, kid, ivPart, ctPart, tagPart] = parts as [string, string, string, string, string];
-    const key = this.#keyring.byKid.get(kid);
+    // A kid we do not hold may be a key that `keys rotate` added after this process started.
+    const key = this.#keyring.byKid.get(kid) ?? this.#keyring.reloadFor?.(kid);
     if (!key) throw unreadable(`no key with id ${kid} is loaded`);
     const iv = Buffer.from(ivPart, 'base64url');
     const tag = Buffer.from(tagPart, 'base64url');

@@ -1,1 +1,38 @@
-export {};
+/**
+ * @toolproxy/sdk — the Node client of toolproxy. No runtime dependencies (global `fetch`).
+ *
+ * @example
+ * import { ToolproxyClient } from '@toolproxy/sdk';
+ * const client = new ToolproxyClient(envUrl, clientId, clientSecret);
+ * const result = await client.actions.request({ connectionName: 'acme', identifier: 'user_123', path: '/v1/customers' });
+ */
+export { ToolproxyClient, SDK_VERSION, type ClientOptions } from './client.ts';
+export { Actions, type AccountKey, type AuthorizationLinkOptions, type ListConnectedAccountsOptions, type ListConnectionsOptions } from './actions.ts';
+export { Connectors, type ListConnectorsOptions } from './connectors.ts';
+export { Connections } from './connections.ts';
+export { ApiClients } from './api-clients.ts';
+export type { CallOptions } from './transport.ts';
+export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
+export { encodeQuery } from './proxy-request.ts';
+export { ProxyResponse, type ResponseType } from './proxy-response.ts';
+export {
+  ToolproxyError,
+  ToolproxyApiError,
+  ToolproxyConnectionError,
+  ToolproxyTimeoutError,
+  UpstreamHttpError,
+  SERVER_ERROR_CODES,
+  type ErrorCode,
+  type ServerErrorCode,
+  type ClientErrorCode,
+} from './errors.ts';
+export type {
+  AccountRef,
+  AccountStatus,
+  ApiClient,
+  AuthorizationDetails,
+  ConnectedAccount,
+  Connection,
+  Connector,
+  ConnectorDefinition,
+} from './types.ts';

@@ -1,0 +1,148 @@
+import type { ProxyResponse } from './proxy-response.ts';
+
+/**
+ * The server's stable error codes (docs/errors.md). Match on `code`, never on the class or the
+ * message. The union stays open (`string & {}`) so a newer server's codes still type-check.
+ */
+export const SERVER_ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'ROUTE_NOT_FOUND',
+  'UNAUTHENTICATED',
+  'TOKEN_EXPIRED',
+  'INVALID_CLIENT',
+  'UNSUPPORTED_GRANT_TYPE',
+  'CLIENT_NOT_FOUND',
+  'LAST_ACTIVE_CLIENT',
+  'CONNECTOR_NOT_FOUND',
+  'CONNECTOR_INVALID',
+  'CONNECTOR_IN_USE',
+  'CONNECTOR_TEMPLATE_ERROR',
+  'CONNECTION_NOT_FOUND',
+  'CONNECTION_EXISTS',
+  'CONNECTION_IN_USE',
+  'CONNECTION_DISABLED',
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_EXISTS',
+  'ACCOUNT_NOT_ACTIVE',
+  'ACCOUNT_EXPIRED',
+  'INVALID_FIELD',
+  'CREDENTIALS_UNREADABLE',
+  'LINK_INVALID',
+  'LINK_EXPIRED',
+  'LINK_USED',
+  'VERIFICATION_FAILED',
+  'REDIRECT_URL_NOT_ALLOWED',
+  'OAUTH_STATE_INVALID',
+  'OAUTH_ACCESS_DENIED',
+  'OAUTH_PROVIDER_ERROR',
+  'OAUTH_CLIENT_REJECTED',
+  'OAUTH_PROVIDER_UNAVAILABLE',
+  'USER_VERIFICATION_MISMATCH',
+  'AUTH_REQUEST_NOT_FOUND',
+  'MISSING_ROUTING_HEADERS',
+  'INVALID_PATH',
+  'INVALID_HEADER',
+  'INVALID_METHOD',
+  'PROXY_DISABLED',
+  'UPSTREAM_UNREACHABLE',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_ERROR',
+  'NOT_SUPPORTED',
+  'STORE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** Codes the SDK itself raises, for failures that never got an answer from the server. */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'UPSTREAM_HTTP_ERROR';
+
+export type ErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
+
+/** Every error this SDK throws (except an `AbortError` from your own `signal`) is one of these. */
+export class ToolproxyError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ToolproxyError';
+    this.code = code;
+  }
+}
+
+/**
+ * The server refused the call: its `{ error: { code, message, details } }` body, with the HTTP
+ * status. On the Tool Proxy this is only raised for responses that carry `x-toolproxy-error`,
+ * never for the upstream API's own statuses.
+ */
+export class ToolproxyApiError extends ToolproxyError {
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(status: number, code: ErrorCode, message: string, details?: unknown) {
+    super(code, message);
+    this.name = 'ToolproxyApiError';
+    this.status = status;
+    this.details = details;
+  }
+
+  /** Validation problems (`details.problems`), when the server listed any. */
+  get problems(): Array<{ path: string; message: string }> {
+    const problems = (this.details as { problems?: unknown } | undefined)?.problems;
+    return Array.isArray(problems) ? (problems as Array<{ path: string; message: string }>) : [];
+  }
+}
+
+/** The server could not be reached (DNS, refused connection, reset). `cause` has the detail. */
+export class ToolproxyConnectionError extends ToolproxyError {
+  constructor(message: string, cause: unknown) {
+    super('NETWORK_ERROR', message, { cause });
+    this.name = 'ToolproxyConnectionError';
+  }
+}
+
+/** The call took longer than its `timeoutMs`. */
+export class ToolproxyTimeoutError extends ToolproxyError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super('TIMEOUT', `The call did not complete within ${timeoutMs} ms.`);
+    this.name = 'ToolproxyTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Raised by `actions.request` only with `throwOnError: true`, when the upstream API answered
+ * with a status outside 200–299. The full response (status, headers, parsed body) is attached.
+ */
+export class UpstreamHttpError extends ToolproxyError {
+  readonly status: number;
+  readonly response: ProxyResponse;
+
+  constructor(response: ProxyResponse) {
+    super('UPSTREAM_HTTP_ERROR', `The upstream API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`);
+    this.name = 'UpstreamHttpError';
+    this.status = response.status;
+    this.response = response;
+  }
+}
+
+/** Builds the error for a non-2xx answer of ours from its body (management API or token endpoint). */
+export function apiErrorFrom(status: number, body: unknown): ToolproxyApiError {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  if (error && typeof error === 'object') {
+    const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+    if (typeof code === 'string') return new ToolproxyApiError(status, code, typeof message === 'string' ? message : code, details);
+  }
+  // POST /oauth/token answers in the RFC 6749 §5.2 shape, with our code next to it.
+  const oauth = body as { error?: unknown; error_description?: unknown; code?: unknown } | undefined;
+  if (oauth && typeof oauth.error === 'string') {
+    const code = typeof oauth.code === 'string' ? oauth.code : oauth.error.toUpperCase();
+    return new ToolproxyApiError(status, code, typeof oauth.error_description === 'string' ? oauth.error_description : oauth.error);
+  }
+  return new ToolproxyApiError(status, 'UNEXPECTED_RESPONSE', `The server answered ${status} without a toolproxy error body (is the URL right?).`);
+}

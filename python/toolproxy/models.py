@@ -1,0 +1,175 @@
+"""Resources as the SDK returns them: the API's JSON with ``datetime`` values.
+
+Connector definitions are your own documents and stay plain dicts with the API's field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """ISO 8601 from the API (``2026-01-01T00:00:00.000Z``); Python 3.9's parser needs ``+00:00``."""
+    if not isinstance(value, str):
+        return None
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
+@dataclass
+class ConnectedAccount:
+    id: str
+    identifier: str
+    connection_name: str
+    connection_id: str
+    connector: str
+    status: str
+    authorization_type: str
+    api_config: Dict[str, str]
+    has_credentials: bool
+    token_expires_at: Optional[datetime]
+    last_used_at: Optional[datetime]
+    status_updated_at: Optional[datetime]
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "ConnectedAccount":
+        return cls(
+            id=wire["id"],
+            identifier=wire["identifier"],
+            connection_name=wire["connection_name"],
+            connection_id=wire["connection_id"],
+            connector=wire["connector"],
+            status=wire["status"],
+            authorization_type=wire["authorization_type"],
+            api_config=dict(wire.get("api_config") or {}),
+            has_credentials=wire.get("has_credentials") is True,
+            token_expires_at=parse_time(wire.get("token_expires_at")),
+            last_used_at=parse_time(wire.get("last_used_at")),
+            status_updated_at=parse_time(wire.get("status_updated_at")),
+            created_at=parse_time(wire.get("created_at")),
+            updated_at=parse_time(wire.get("updated_at")),
+        )
+
+
+@dataclass
+class Connection:
+    id: str
+    name: str
+    connector: str
+    connector_id: str
+    type: str
+    enabled: bool
+    settings: Dict[str, Any]
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "Connection":
+        return cls(
+            id=wire["id"],
+            name=wire["name"],
+            connector=wire["connector"],
+            connector_id=wire["connector_id"],
+            type=wire["type"],
+            enabled=wire.get("enabled") is True,
+            settings=dict(wire.get("settings") or {}),
+            created_at=parse_time(wire.get("created_at")),
+            updated_at=parse_time(wire.get("updated_at")),
+        )
+
+
+_CONNECTOR_READ_ONLY = ("id", "identifier", "is_custom", "created_at", "updated_at")
+
+
+@dataclass
+class Connector:
+    id: str
+    identifier: str
+    display_name: str
+    is_custom: bool
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+    #: The validated definition (defaults applied), without the read-only fields above.
+    definition: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "Connector":
+        return cls(
+            id=wire["id"],
+            identifier=wire["identifier"],
+            display_name=wire["display_name"],
+            is_custom=wire.get("is_custom") is True,
+            created_at=parse_time(wire.get("created_at")),
+            updated_at=parse_time(wire.get("updated_at")),
+            definition={k: v for k, v in wire.items() if k not in _CONNECTOR_READ_ONLY},
+        )
+
+
+@dataclass
+class ApiClient:
+    client_id: str
+    name: str
+    is_bootstrap: bool
+    created_at: Optional[datetime]
+    revoked_at: Optional[datetime]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "ApiClient":
+        return cls(
+            client_id=wire["client_id"],
+            name=wire["name"],
+            is_bootstrap=wire.get("is_bootstrap") is True,
+            created_at=parse_time(wire.get("created_at")),
+            revoked_at=parse_time(wire.get("revoked_at")),
+        )
+
+
+@dataclass
+class AuthorizationLink:
+    link: str
+    expiry: Optional[datetime]
+    connected_account: ConnectedAccount
+
+
+@dataclass
+class ConnectedAccountResponse:
+    connected_account: ConnectedAccount
+    #: Only from ``get_or_create_connected_account``: whether this call created it.
+    created: Optional[bool] = None
+    #: Only from ``verify_connected_account_user``: where to send the browser next.
+    post_user_verify_redirect_url: Optional[str] = None
+
+
+@dataclass
+class ConnectedAccountsPage:
+    connected_accounts: List[ConnectedAccount]
+    next_page_token: Optional[str]
+
+
+@dataclass
+class ConnectionsPage:
+    connections: List[Connection]
+    next_page_token: Optional[str]
+
+
+@dataclass
+class ConnectorsPage:
+    connectors: List[Connector]
+    next_page_token: Optional[str]
+
+
+@dataclass
+class AppliedConnector:
+    connector: Connector
+    #: ``"created"`` or ``"replaced"``.
+    action: str
+
+
+@dataclass
+class CreatedApiClient:
+    client: ApiClient
+    #: Returned this once only: store it now.
+    client_secret: str

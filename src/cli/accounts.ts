@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import type { AccountRef, AccountStatus, ConnectedAccount } from '../../packages/sdk/src/index.ts';
+import { allPages, CliContext, type CliIo } from './context.ts';
+import { usageError } from './exit-codes.ts';
+import { cell, sanitize } from './table.ts';
+
+const STATUSES: readonly AccountStatus[] = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
+
+const columns = [
+  { header: 'id', value: (a: ConnectedAccount) => a.id },
+  { header: 'connection', value: (a: ConnectedAccount) => a.connectionName },
+  { header: 'identifier', value: (a: ConnectedAccount) => a.identifier },
+  { header: 'status', value: (a: ConnectedAccount) => a.status },
+  { header: 'last used', value: (a: ConnectedAccount) => a.lastUsedAt },
+  { header: 'updated', value: (a: ConnectedAccount) => a.updatedAt },
+];
+
+export function registerAccounts(program: Command, io: CliIo): void {
+  const accounts = program.command('accounts').description("connected accounts: one per connection and end user (credentials are never shown)");
+
+  accounts
+    .command('list')
+    .description('list connected accounts')
+    .option('-c, --connection <name>', 'only this connection')
+    .option('-i, --identifier <identifier>', 'only this user')
+    .option('-s, --status <status>', `only this status (${STATUSES.join(', ')})`)
+    .action(async (options: { connection?: string; identifier?: string; status?: string }, command: Command) => {
+      const cli = new CliContext(io, command);
+      const status = options.status?.toUpperCase();
+      if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
+      const client = cli.client();
+      const all = await allPages(async (pageToken) => {
+        const page = await client.actions.listConnectedAccounts({
+          pageSize: 100,
+          ...(options.connection ? { connectionName: options.connection } : {}),
+          ...(options.identifier ? { identifier: options.identifier } : {}),
+          ...(status ? { status: status as AccountStatus } : {}),
+          ...(pageToken ? { pageToken } : {}),
+        });
+        return { items: page.connectedAccounts, nextPageToken: page.nextPageToken };
+      });
+      cli.table(all, columns, 'No connected accounts.');
+    });
+
+  accounts
+    .command('get <connection-or-id> [identifier]')
+    .description('show one account: by <connection> <identifier>, or by its id (ca_…)')
+    .action(async (first: string, identifier: string | undefined, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      const { connectedAccount: account } = await cli.client().actions.getConnectedAccount(refOf(first, identifier));
+      cli.print(account, () =>
+        [
+          ['id', account.id],
+          ['connection', account.connectionName],
+          ['connector', account.connector],
+          ['identifier', account.identifier],
+          ['status', account.status],
+          ['type', account.authorizationType],
+          ['credentials', account.hasCredentials ? 'stored (never shown)' : 'none'],
+          ['api_config', Object.keys(account.apiConfig).length ? account.apiConfig : null],
+          ['last used', account.lastUsedAt],
+          ['status since', account.statusUpdatedAt],
+          ['created', account.createdAt],
+        ]
+          .map(([name, value]) => `${String(name).padEnd(13)} ${cell(value)}`)
+          .join('\n'),
+      );
+    });
+
+  accounts
+    .command('delete <connection-or-id> [identifier]')
+    .description('delete an account and its stored credentials')
+    .action(async (first: string, identifier: string | undefined, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      const ref = refOf(first, identifier);
+      await cli.client().actions.deleteConnectedAccount(ref);
+      cli.print({ deleted: ref }, () => `Deleted connected account ${sanitize(identifier ? `${first} / ${identifier}` : first)}.`);
+    });
+
+  accounts
+    .command('link <connection> <identifier>')
+    .description('print a single-use authorization link for the user (creates the account if needed)')
+    .action(async (connection: string, identifier: string, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      const result = await cli.client().actions.getAuthorizationLink({ connectionName: connection, identifier });
+      cli.print({ link: result.link, expiry: result.expiry, connected_account_id: result.connectedAccount.id }, () => result.link);
+      if (!cli.json) cli.err(`Valid until ${cell(result.expiry)}, once. Open it (or send it to the user) to connect the account.`);
+    });
+}
+
+function refOf(first: string, identifier: string | undefined): AccountRef {
+  if (identifier !== undefined) return { connectionName: first, identifier };
+  if (!first.startsWith('ca_')) throw usageError('give <connection> <identifier>, or an account id (ca_…)');
+  return { connectedAccountId: first };
+}

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 /**
  * All settings, read once at start from the environment, every problem reported at once, then
@@ -19,8 +20,26 @@ export interface Config {
   tokenTtlSeconds: number;
   accountCacheTtlMs: number;
   bodyLimitBytes: number;
-  upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number };
+  upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; totalTimeoutMs: number };
+  /** Private ranges the proxy may call anyway (P10); everything but public unicast is refused otherwise. */
+  egressAllowCidrs: readonly string[];
+  /** Proxy request log retention; maxRows 0 turns the log off. */
+  requestLog: { maxRows: number; maxAgeMs: number };
+  /** Static bearer token for GET /metrics (scrapers); unset: /metrics takes an app token. */
+  metricsToken: string | undefined;
   bootstrapClient: { clientId: string; clientSecret: string } | undefined;
+  oauth: {
+    /** Refresh an access token this long before it expires (capped at half its lifetime). */
+    refreshWindowMs: number;
+    /** Timeout of every call to a token or revocation endpoint (O11). */
+    timeoutMs: number;
+  };
+  /** Serve HTTPS (HTTP/1.1 and h2 by ALPN) with these PEM files; plain HTTP (and h2c) when unset. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Origins an app may send users back to after authorization (O7). */
+  allowedRedirectOrigins: readonly string[];
+  /** Look of the dashboard and the hosted pages. */
+  brand: { name: string; color: string; logoUrl: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -50,8 +69,21 @@ export const SETTINGS = [
   ['TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', '10000', 'Upstream connect timeout.'],
   ['TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time to wait for upstream response headers.'],
   ['TOOLPROXY_UPSTREAM_BODY_TIMEOUT_MS', '60000', 'Longest pause between upstream body chunks.'],
+  ['TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS', '120000', 'Longest a proxied call may take from start to the last body byte, retries included.'],
+  ['TOOLPROXY_EGRESS_ALLOW_CIDRS', '(unset: public addresses only)', 'Comma-separated CIDRs (10.0.0.0/8,fd00::/8) of private upstreams the proxy may call; everything but public unicast is refused otherwise.'],
+  ['TOOLPROXY_REQUEST_LOG_MAX_ROWS', '100000', 'Proxy calls kept in the request log (oldest deleted first); 0 turns the log off.'],
+  ['TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', '168', 'Proxy calls older than this are deleted from the request log.'],
+  ['TOOLPROXY_METRICS_TOKEN', '(unset: an app token)', 'Static bearer token (at least 16 characters) that GET /metrics accepts, for Prometheus scrapers.'],
+  ['TOOLPROXY_TLS_CERT_FILE', '(unset: plain HTTP)', 'PEM certificate (chain) to serve HTTPS; set together with TOOLPROXY_TLS_KEY_FILE.'],
+  ['TOOLPROXY_TLS_KEY_FILE', '(unset: plain HTTP)', 'PEM private key for TOOLPROXY_TLS_CERT_FILE.'],
+  ['TOOLPROXY_OAUTH_REFRESH_WINDOW_SECONDS', '300', 'Refresh OAuth access tokens this long before they expire (at most half their lifetime).'],
+  ['TOOLPROXY_OAUTH_TIMEOUT_MS', '10000', 'Timeout of calls to OAuth token and revocation endpoints.'],
+  ['TOOLPROXY_ALLOWED_REDIRECT_ORIGINS', '(unset: none)', 'Comma-separated origins (https://app.example.com) that redirect_url and user_verify_url may point to.'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_ID', '(unset: generated)', 'Fix the bootstrap API client id (with the secret below).'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_SECRET', '(unset: generated)', 'Fix the bootstrap API client secret (at least 32 characters).'],
+  ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
+  ['TOOLPROXY_BRAND_COLOR', '#4f46e5', 'Accent colour of the dashboard and hosted pages (#rgb or #rrggbb).'],
+  ['TOOLPROXY_BRAND_LOGO_URL', '(unset: no logo)', 'Logo for the dashboard and hosted pages: an https:// URL (only its origin is allowed to load images) or a data:image/… URI.'],
 ] as const;
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<Config> {
@@ -71,7 +103,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   const host = env.HOST || '127.0.0.1';
   const dataDir = path.resolve(cwd, env.TOOLPROXY_DATA_DIR || './data');
 
-  const publicUrl = (env.TOOLPROXY_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  const scheme = env.TOOLPROXY_TLS_CERT_FILE ? 'https' : 'http';
+  const publicUrl = (env.TOOLPROXY_PUBLIC_URL || `${scheme}://localhost:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl)) {
     problems.push(`TOOLPROXY_PUBLIC_URL must be an http(s) URL without query or fragment (got "${publicUrl}")`);
   }
@@ -112,6 +145,36 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     }
   }
 
+  const brandName = (env.TOOLPROXY_BRAND_NAME ?? '').trim() || 'toolproxy';
+  // Printable text only: it is shown in page titles and headings.
+  if (brandName.length > 60 || /[\u0000-\u001f\u007f]/.test(brandName)) {
+    problems.push('TOOLPROXY_BRAND_NAME must be at most 60 printable characters');
+  }
+  const brandColor = (env.TOOLPROXY_BRAND_COLOR ?? '').trim() || '#4f46e5';
+  if (!/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(brandColor)) {
+    problems.push(`TOOLPROXY_BRAND_COLOR must be a hex colour like #4f46e5 (got "${brandColor.slice(0, 40)}")`);
+  }
+  const logoUrl = (env.TOOLPROXY_BRAND_LOGO_URL ?? '').trim() || undefined;
+  if (logoUrl && !isLogoUrl(logoUrl)) {
+    problems.push('TOOLPROXY_BRAND_LOGO_URL must be an https:// URL or a data:image/(png|jpeg|gif|webp|svg+xml) URI of at most 64 KiB');
+  }
+
+  const allowedRedirectOrigins = (env.TOOLPROXY_ALLOWED_REDIRECT_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of allowedRedirectOrigins) {
+    if (!isOrigin(origin)) problems.push(`TOOLPROXY_ALLOWED_REDIRECT_ORIGINS entries must be origins like https://app.example.com (got "${origin.slice(0, 80)}")`);
+  }
+
+  let tls: Config['tls'];
+  const certFile = env.TOOLPROXY_TLS_CERT_FILE;
+  const keyFile = env.TOOLPROXY_TLS_KEY_FILE;
+  if (certFile || keyFile) {
+    if (!certFile || !keyFile) problems.push('TOOLPROXY_TLS_CERT_FILE and TOOLPROXY_TLS_KEY_FILE must be set together');
+    else tls = { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) };
+  }
+
   const config: Config = {
     host,
     port,
@@ -128,13 +191,76 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       connectTimeoutMs: integer('TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
       headersTimeoutMs: integer('TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
       bodyTimeoutMs: integer('TOOLPROXY_UPSTREAM_BODY_TIMEOUT_MS', 60_000, 100, 600_000),
+      totalTimeoutMs: integer('TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS', 120_000, 1000, 86_400_000),
     },
+    egressAllowCidrs: parseCidrs('TOOLPROXY_EGRESS_ALLOW_CIDRS', env.TOOLPROXY_EGRESS_ALLOW_CIDRS, problems),
+    requestLog: {
+      maxRows: integer('TOOLPROXY_REQUEST_LOG_MAX_ROWS', 100_000, 0, 100_000_000),
+      maxAgeMs: integer('TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', 168, 1, 24 * 366) * 3_600_000,
+    },
+    metricsToken: metricsToken(env.TOOLPROXY_METRICS_TOKEN, problems),
     bootstrapClient,
+    oauth: {
+      refreshWindowMs: integer('TOOLPROXY_OAUTH_REFRESH_WINDOW_SECONDS', 300, 0, 86_400) * 1000,
+      timeoutMs: integer('TOOLPROXY_OAUTH_TIMEOUT_MS', 10_000, 100, 60_000),
+    },
+    allowedRedirectOrigins,
+    tls,
+    brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
   Object.freeze(config.database);
   Object.freeze(config.upstream);
+  Object.freeze(config.egressAllowCidrs);
+  Object.freeze(config.requestLog);
+  Object.freeze(config.oauth);
+  Object.freeze(config.allowedRedirectOrigins);
+  if (config.tls) Object.freeze(config.tls);
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
+  Object.freeze(config.brand);
   return Object.freeze(config);
+}
+
+/** The logo goes into an img src and the pages' CSP: an https origin or an inline image, nothing else. */
+function isLogoUrl(value: string): boolean {
+  if (value.length > 65_536) return false;
+  if (value.startsWith('data:')) return /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$/.test(value);
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.username === '' && url.password === '' && !/["'\s<>]/.test(value);
+  } catch {
+    return false;
+  }
+}
+
+/** An exact origin: scheme and host (and port), nothing else; http only for loopback hosts. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return url.origin === value && (url.protocol === 'https:' || (url.protocol === 'http:' && loopback));
+  } catch {
+    return false;
+  }
+}
+
+/** P11: a bad entry stops the start (fail closed), never silently narrows or widens the list. */
+function parseCidrs(name: string, raw: string | undefined, problems: string[]): string[] {
+  const cidrs = (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  for (const cidr of cidrs) {
+    try {
+      ipaddr.parseCIDR(cidr);
+    } catch {
+      problems.push(`${name} entries must be CIDRs like 10.0.0.0/8 or fd00::/8 (got "${cidr.slice(0, 60)}")`);
+    }
+  }
+  return cidrs;
+}
+
+function metricsToken(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  // Never echo it: it is a secret.
+  if (raw.length < 16 || /[^\x21-\x7e]/.test(raw)) problems.push('TOOLPROXY_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return raw;
 }

@@ -21,6 +21,8 @@ export const ERROR_CATALOGUE = {
   TOKEN_EXPIRED: [401, 'The access token has expired. Request a new one from POST /oauth/token.'],
   INVALID_CLIENT: [401, 'Unknown client_id or wrong client_secret.'],
   UNSUPPORTED_GRANT_TYPE: [400, 'Only grant_type=client_credentials is supported.'],
+  CLIENT_NOT_FOUND: [404, 'No active API client with this client_id.'],
+  LAST_ACTIVE_CLIENT: [409, 'This is the last active API client. Create another one before revoking it.'],
 
   // Connectors
   CONNECTOR_NOT_FOUND: [404, 'No connector with this identifier.'],
@@ -38,6 +40,7 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_NOT_FOUND: [404, 'No connected account for this connection and identifier.'],
   ACCOUNT_EXISTS: [409, 'A connected account for this connection and identifier already exists.'],
   ACCOUNT_NOT_ACTIVE: [409, 'The connected account is not active. Send the user an authorization link (POST /api/v1/connected_accounts/magic_link).'],
+  ACCOUNT_EXPIRED: [409, 'The user\'s authorization expired or was revoked at the provider. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link).'],
   INVALID_FIELD: [422, 'A credential or account field is invalid; see details.'],
   CREDENTIALS_UNREADABLE: [500, 'Stored credentials could not be decrypted.'],
 
@@ -46,6 +49,14 @@ export const ERROR_CATALOGUE = {
   LINK_EXPIRED: [410, 'This authorization link has expired. Ask for a new one.'],
   LINK_USED: [410, 'This authorization link has already been used. Ask for a new one.'],
   VERIFICATION_FAILED: [422, 'The upstream API refused these credentials.'],
+  REDIRECT_URL_NOT_ALLOWED: [400, 'redirect_url and user_verify_url must use an origin listed in TOOLPROXY_ALLOWED_REDIRECT_ORIGINS.'],
+  OAUTH_STATE_INVALID: [400, 'This authorization response does not belong to a flow started in this browser (unknown, used or expired state). Start again from the authorization link.'],
+  OAUTH_ACCESS_DENIED: [400, 'The user did not grant access at the provider. Send a new authorization link to try again.'],
+  OAUTH_PROVIDER_ERROR: [502, 'The OAuth provider answered with an error; see the server log and the connection settings.'],
+  OAUTH_CLIENT_REJECTED: [502, 'The OAuth provider refused the connection\'s client credentials (invalid_client). Fix client_id/client_secret on the connection.'],
+  OAUTH_PROVIDER_UNAVAILABLE: [503, 'The OAuth provider\'s token endpoint is unavailable. The account is unchanged; try again shortly.'],
+  USER_VERIFICATION_MISMATCH: [403, 'The identifier does not match the account this authorization request was made for.'],
+  AUTH_REQUEST_NOT_FOUND: [404, 'No pending authorization request with this id (unknown, expired or already verified).'],
 
   // Tool Proxy
   MISSING_ROUTING_HEADERS: [400, 'Send the connection_name and identifier headers with every proxy call.'],
@@ -53,9 +64,16 @@ export const ERROR_CATALOGUE = {
   INVALID_HEADER: [400, 'A request header name or value is not allowed; see details.'],
   INVALID_METHOD: [400, 'This HTTP method cannot be proxied.'],
   PROXY_DISABLED: [409, 'The connector has proxy_enabled set to false.'],
+  UPSTREAM_ADDRESS_FORBIDDEN: [403, "The connector's upstream resolves to a private, loopback, link-local or reserved address, which this server does not call. To allow an on-premises upstream, add its range to TOOLPROXY_EGRESS_ALLOW_CIDRS."],
   UPSTREAM_UNREACHABLE: [502, 'The upstream API could not be reached.'],
-  UPSTREAM_TIMEOUT: [504, 'The upstream API did not answer in time.'],
-  UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response.'],
+  UPSTREAM_CONNECT_TIMEOUT: [504, 'Connecting to the upstream API timed out; the request was not sent.'],
+  UPSTREAM_TIMEOUT: [504, 'The upstream API did not send response headers in time.'],
+  UPSTREAM_BODY_TIMEOUT: [504, 'The upstream API stopped sending the response body.'],
+  UPSTREAM_DEADLINE_EXCEEDED: [504, 'The call did not complete within the total time allowed (TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS).'],
+  UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
+
+  // Wire compatibility (docs/compat.md)
+  NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
 
   // Server
   STORE_UNAVAILABLE: [503, 'The database is unavailable. Try again shortly.'],
@@ -86,7 +104,8 @@ export class ToolproxyError extends Error {
 
   /** Whether the message and details may be shown to the caller (node-oidc-provider's `expose`). */
   get expose(): boolean {
-    return this.statusCode < 500;
+    // 501 describes the request (what it asked for that we lack), never our internals.
+    return this.statusCode < 500 || this.statusCode === 501;
   }
 
   toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {

@@ -2,22 +2,33 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
+import { createOAuthRevoker } from './accounts/oauth-revocation.ts';
+import { OAuthFlow } from './accounts/oauth-flow.ts';
+import { TokenRefresher } from './accounts/token-refresher.ts';
+import { OAuthClient } from './auth/oauth/oauth-client.ts';
 import { ChangeFeed } from './changes.ts';
+import type { LoadedConnection } from './connections/connections-service.ts';
+import type { OAuthPattern } from './connectors/definition-schema.ts';
 import { ApiClientsService } from './clients/api-clients-service.ts';
 import { AppTokenSigner } from './clients/app-tokens.ts';
 import { type BootstrapClient, ensureBootstrapClient } from './clients/bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { ALPN_PROTOCOLS, listenDualProtocol } from './compat/dual-protocol.ts';
+import { createGrpcHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
+import { EgressPolicy } from './proxy/egress-policy.ts';
 import { Forwarder } from './proxy/forwarder.ts';
+import { ProxyMetrics } from './proxy/metrics.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
+import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { openStore, type Store } from './store/store.ts';
-import { deriveSubkey, type Keyring, loadKeyring } from './vault/keyring.ts';
+import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
 
 export const VERSION = '0.1.0';
@@ -27,6 +38,12 @@ export interface Server {
   store: Store;
   keyring: Keyring;
   bootstrap: BootstrapClient;
+  /**
+   * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
+   * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
+   * `app.listen`.
+   */
+  listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -34,6 +51,8 @@ export interface ServerOverrides {
   clock?: Clock;
   /** Where log lines go (tests capture them for the canary sweep). */
   logStream?: NodeJS.WritableStream;
+  /** Serve HTTPS (HTTP/1.1 and, via ALPN, h2) with this PEM key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -51,13 +70,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     const clients = new ApiClientsService({
       store,
       clock,
-      signer: new AppTokenSigner(deriveSubkey(keyring, 'app-tokens')),
+      signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
     const connectors = new ConnectorsService({ store, clock, changes });
-    const connections = new ConnectionsService({ store, clock, changes, connectors });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections });
-    const forwarder = new Forwarder(config.upstream);
+    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
+    // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
+    const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
+    const clientFor = (connection: LoadedConnection) =>
+      new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
+        timeoutMs: config.oauth.timeoutMs,
+        clock,
+        fetch: forwarder.fetch,
+      });
+    let app: FastifyInstance | undefined;
+    const onDeleted = createOAuthRevoker({ vault, clientFor, onError: (err, account) => app?.log.warn({ err, account }, 'token revocation failed') });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, onDeleted });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -67,29 +95,67 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       linkTtlSeconds: config.linkTtlSeconds,
       publicUrl: config.publicUrl,
       verifier: createCredentialVerifier(forwarder),
+      allowedRedirectOrigins: config.allowedRedirectOrigins,
+    });
+    const flow = new OAuthFlow({ store, vault, clock, changes, links, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000 });
+    const refresher = new TokenRefresher({
+      store,
+      vault,
+      clock,
+      changes,
+      clientFor,
+      loadConnection: (id) => connections.loadById(id),
+      windowMs: config.oauth.refreshWindowMs,
+      leaseMs: config.oauth.timeoutMs * 3,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
-    let app: FastifyInstance | undefined;
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
-    const proxy = new ProxyService({ resolver, forwarder, usage });
+    const proxy = new ProxyService({ resolver, forwarder, usage, refresher, refreshWindowMs: config.oauth.refreshWindowMs, clock });
+    const requestLog = new RequestLog({
+      store,
+      clock,
+      maxRows: config.requestLog.maxRows,
+      maxAgeMs: config.requestLog.maxAgeMs,
+      onError: (err) => app?.log.error({ err }, 'request log write failed'),
+    });
+    const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
         version: VERSION,
+        brand: config.brand,
+        proxy: { totalTimeoutMs: config.upstream.totalTimeoutMs, metricsToken: config.metricsToken, clock },
+        // ALPN: HTTP/1.1 for browsers and the SDK's axios, h2 for its gRPC (src/compat).
+        ...(overrides.tls ? { https: { ...overrides.tls, ALPNProtocols: ALPN_PROTOCOLS } } : {}),
       },
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    const grpc = createGrpcHandler({
+      clients,
+      connections,
+      accounts,
+      links,
+      flow,
+      log: ready.log,
+      readMaxBytes: config.bodyLimitBytes,
+      fallback: (request, response) => ready.routing(request as never, response as never),
+    });
     return {
       app: ready,
       store,
       keyring,
       bootstrap,
+      async listen(host, port) {
+        await listenDualProtocol(ready, { host, port, http2: grpc });
+        return ready.listeningOrigin;
+      },
       async close() {
         await ready.close();
         await usage.close();
+        await requestLog.close();
         await forwarder.close();
         await store.close();
       },

@@ -50,3 +50,10 @@ test('a bad value stops the start with one clear line and exit code 1, not a sta
   assert.match(lines[0]!, /^toolproxy: invalid configuration: PORT must be an integer/);
   assert.equal(result.stdout, '');
 });
+
+test('TLS files come as a pair and switch the default public URL to https', () => {
+  const config = loadConfig({ TOOLPROXY_TLS_CERT_FILE: 'tls/cert.pem', TOOLPROXY_TLS_KEY_FILE: 'tls/key.pem', PORT: '8443' }, '/srv/app');
+  assert.deepEqual(config.tls, { certFile: '/srv/app/tls/cert.pem', keyFile: '/srv/app/tls/key.pem' });
+  assert.equal(config.publicUrl, 'https://localhost:8443');
+  assert.throws(() => loadConfig({ TOOLPROXY_TLS_CERT_FILE: 'cert.pem' }), /TOOLPROXY_TLS_CERT_FILE and TOOLPROXY_TLS_KEY_FILE must be set together/);
+});

@@ -3,35 +3,56 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AccountsService } from '../accounts/accounts-service.ts';
 import type { AuthorizationLinks } from '../accounts/authorization-links.ts';
+import type { OAuthFlow } from '../accounts/oauth-flow.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import type { ConnectorsService } from '../connectors/connectors-service.ts';
 import { connectorDefinitionJsonSchema } from '../connectors/definition-schema.ts';
+import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
+import type { RequestLog } from '../proxy/request-log.ts';
 import { requireAppToken } from './authenticate.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
+import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
+import { pageLook } from './pages/theme.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { proxyRoutes } from './routes/proxy.ts';
+import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppServices {
+  /** The OAuth authorization-code flow (hosted redirect, callback, user verification). */
+  oauth?: { flow: OAuthFlow; secureCookies: boolean };
   clients: ApiClientsService;
   connectors: ConnectorsService;
   connections: ConnectionsService;
   accounts: AccountsService;
   links: AuthorizationLinks;
   proxy: ProxyService;
+  /** The proxy's request log (GET /api/v1/request_log) and metrics (GET /metrics). */
+  requestLog?: RequestLog;
+  metrics?: ProxyMetrics;
 }
 
 export interface AppOptions {
   logger: { level: string; stream?: NodeJS.WritableStream };
   bodyLimitBytes: number;
   version: string;
+  /** Name, colour and logo of the dashboard and hosted pages. */
+  brand?: Brand;
+  /** TLS key and certificate (PEM), and the ALPN protocols to offer: the server speaks HTTPS. */
+  https?: { key: string | Buffer; cert: string | Buffer; ALPNProtocols: string[] };
+  /** TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS, TOOLPROXY_METRICS_TOKEN and the clock request-log times come from. */
+  proxy?: { totalTimeoutMs: number; metricsToken?: string | undefined; clock?: () => number };
 }
 
 /** Builds the HTTP app from ready services. Routes hold no business logic and no SQL. */
@@ -50,6 +71,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Slowloris: a request must arrive in full within this time (checklist P13).
     requestTimeout: 120_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    ...(options.https ? { https: options.https } : {}),
   });
 
   installErrorHandling(app);
@@ -72,18 +94,24 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/connector-definition.schema.json', { schema: { hide: true } }, async () => connectorDefinitionJsonSchema());
   tokenRoutes(app, services.clients);
-  hostedRoutes(app, services.links);
+  const look = pageLook(options.brand ?? DEFAULT_BRAND);
+  hostedRoutes(app, services.links, look, services.oauth);
+  if (services.oauth) oauthRoutes(app, services.oauth.flow, { look, secureCookies: services.oauth.secureCookies });
+  await dashboardRoutes(app, { brand: look.brand, look });
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireAppToken(services.clients));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
-    accountRoutes(api, services.accounts, services.links);
+    accountRoutes(api, services.accounts, services.links, services.oauth?.flow);
+    clientRoutes(api, services.clients);
+    if (services.requestLog) requestLogRoutes(api, services.requestLog);
   });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
-    await proxyRoutes(proxy, services.proxy);
+    await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });
   });
+  if (services.metrics) metricsRoutes(app, services.metrics, { clients: services.clients, metricsToken: options.proxy?.metricsToken });
 
   return app;
 }

@@ -40,15 +40,26 @@ export async function freePort(): Promise<number> {
 
 /** Starts a real server on loopback with its own data dir (and the given database). */
 export async function startTestServer(
-  options: { database?: TestDatabase; env?: Record<string, string>; clock?: Clock; onResponse?: (r: ApiResponse) => void } = {},
+  options: {
+    database?: TestDatabase;
+    env?: Record<string, string>;
+    clock?: Clock;
+    onResponse?: (r: ApiResponse) => void;
+    /** Listen as `npm start` does, HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC needs it). */
+    dualProtocol?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
+    // Links and OAuth redirect URIs point at the address the server really listens on.
+    TOOLPROXY_PUBLIC_URL: `http://127.0.0.1:${port}`,
     TOOLPROXY_DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',
+    // The test upstreams live on loopback, which the egress policy refuses by default (P10).
+    TOOLPROXY_EGRESS_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
     ...(options.database?.options.kind === 'postgres' ? { DATABASE_URL: options.database.options.url } : {}),
     ...options.env,
   };
@@ -64,7 +75,8 @@ export async function startTestServer(
     options.database?.options.kind === 'sqlite' ? { ...config, database: { kind: 'sqlite', path: options.database.options.path } } : config,
     { logStream, ...(options.clock ? { clock: options.clock } : {}) },
   );
-  await server.app.listen({ host: '127.0.0.1', port });
+  if (options.dualProtocol) await server.listen('127.0.0.1', port);
+  else await server.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
   const { clientId, clientSecret } = server.bootstrap;
 
@@ -88,12 +100,18 @@ export async function startTestServer(
     clientSecret,
     token,
     async api(method, path, body, headers = {}) {
-      cached ??= await token();
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${cached}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
+      const send = async () =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${(cached ??= await token())}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+        });
+      let response = await send();
+      // Tests that move the server's clock forward outlive their app token: renew it once.
+      if (response.headers.get('x-toolproxy-error') === 'TOKEN_EXPIRED' && !headers.authorization) {
+        cached = undefined;
+        response = await send();
+      }
       const text = await response.text();
       let parsed: unknown;
       try {

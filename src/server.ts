@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
@@ -13,8 +14,8 @@ import { ApiClientsService } from './clients/api-clients-service.ts';
 import { AppTokenSigner } from './clients/app-tokens.ts';
 import { type BootstrapClient, ensureBootstrapClient } from './clients/bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { ALPN_PROTOCOLS, listenDualProtocol } from './compat/dual-protocol.ts';
-import { createGrpcHandler } from './compat/grpc-handler.ts';
+import { ALPN_PROTOCOLS, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
+import type { NodeHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
@@ -133,7 +134,11 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
-    const grpc = createGrpcHandler({
+    // The gRPC compatibility layer (descriptors, connect) is loaded on the first HTTP/2 request:
+    // servers that never see the Scalekit SDK do not carry it in memory.
+    let grpc: NodeHandler | undefined;
+    let loadingGrpc: Promise<NodeHandler> | undefined;
+    const loadGrpc = async () => (await import('./compat/grpc-handler.ts')).createGrpcHandler({
       clients,
       connections,
       accounts,
@@ -143,13 +148,23 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       readMaxBytes: config.bodyLimitBytes,
       fallback: (request, response) => ready.routing(request as never, response as never),
     });
+    const http2: Http2Handler = (request, response) => {
+      if (grpc) return grpc(request, response);
+      (loadingGrpc ??= loadGrpc()).then(
+        (handler) => (grpc = handler)(request, response),
+        (err: unknown) => {
+          ready.log.error({ err }, 'the gRPC compatibility layer failed to load');
+          response.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+        },
+      );
+    };
     return {
       app: ready,
       store,
       keyring,
       bootstrap,
       async listen(host, port) {
-        await listenDualProtocol(ready, { host, port, http2: grpc });
+        await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
       },
       async close() {

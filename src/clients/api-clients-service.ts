@@ -4,7 +4,7 @@ import { ToolproxyError } from '../errors.ts';
 import { newId, newToken, sha256Hex } from '../ids.ts';
 import type { Store } from '../store/store.ts';
 import { Secret } from '../vault/secret.ts';
-import type { AppTokenSigner } from './app-tokens.ts';
+import type { AppTokenClaims, AppTokenSigner } from './app-tokens.ts';
 
 export interface ApiClientView {
   client_id: string;
@@ -20,6 +20,9 @@ export interface IssuedToken {
   expires_in: number;
 }
 
+/** How many verified tokens are remembered (cleared wholesale when full: bounded, no LRU needed). */
+const VERIFIED_TOKENS_KEPT = 1024;
+
 /** How long a client's revoked/active state is trusted before it is re-read. */
 const CLIENT_STATE_TTL_MS = 30_000;
 
@@ -33,6 +36,8 @@ export class ApiClientsService {
   readonly #signer: AppTokenSigner;
   readonly #tokenTtlSeconds: number;
   readonly #activeUntil = new Map<string, number>();
+  /** Tokens whose MAC already checked out: the proxy sees the same few tokens again and again. */
+  readonly #verified = new Map<string, AppTokenClaims>();
 
   constructor(deps: { store: Store; clock: Clock; signer: AppTokenSigner; tokenTtlSeconds: number }) {
     this.#store = deps.store;
@@ -91,8 +96,13 @@ export class ApiClientsService {
 
   /** Resolves a bearer token to its client id, or throws UNAUTHENTICATED / TOKEN_EXPIRED. */
   async authenticate(token: string): Promise<string> {
-    const claims = this.#signer.verify(token);
-    if (!claims) throw new ToolproxyError('UNAUTHENTICATED');
+    let claims = this.#verified.get(token);
+    if (!claims) {
+      claims = this.#signer.verify(token);
+      if (!claims) throw new ToolproxyError('UNAUTHENTICATED');
+      if (this.#verified.size >= VERIFIED_TOKENS_KEPT) this.#verified.clear();
+      this.#verified.set(token, claims);
+    }
     const now = this.#clock();
     if (claims.expiresAt <= now) throw new ToolproxyError('TOKEN_EXPIRED');
     const activeUntil = this.#activeUntil.get(claims.clientId);

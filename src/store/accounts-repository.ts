@@ -1,11 +1,13 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
-import { inTransaction } from './in-transaction.ts';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { keyset, toPage } from './pagination.ts';
 import type { AccountRepository } from './repositories.ts';
 import type { AccountStatus, Database } from './schema.ts';
 
 /** A row deleted between our insert attempt and our read makes getOrCreate try again, this often. */
 const GET_OR_CREATE_ATTEMPTS = 3;
+
+/** Accounts per `last_used_at` flush statement. */
+const TOUCH_BATCH = 200;
 
 /** `status_updated_at` moves only when the status really changes. */
 function statusUpdatedAt(eb: ExpressionBuilder<Database, 'connected_accounts'>, status: AccountStatus, now: number) {
@@ -142,20 +144,19 @@ export function accountsRepository(db: Kysely<Database>): AccountRepository {
     async touchLastUsed(entries) {
       const latest = new Map<string, number>();
       for (const { id, at } of entries) latest.set(id, Math.max(at, latest.get(id) ?? at));
-      if (latest.size === 0) return;
       // Sorted, so two concurrent flushes lock rows in the same order and cannot deadlock.
       const ids = [...latest.keys()].sort();
-      await inTransaction(db, async (trx) => {
-        for (const id of ids) {
-          const at = latest.get(id)!;
-          await trx
-            .updateTable('connected_accounts')
-            .set({ last_used_at: at })
-            .where('id', '=', id)
-            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-            .execute();
-        }
-      });
+      // One statement per batch (UPDATE … FROM VALUES, SQLite ≥ 3.33 and Postgres), no
+      // transaction around them, and a turn of the event loop between batches: a flush of
+      // 100,000 accounts must not stall the proxy (better-sqlite3 runs synchronously).
+      for (let start = 0; start < ids.length; start += TOUCH_BATCH) {
+        const rows = ids.slice(start, start + TOUCH_BATCH).map((id) => sql`(${id}, cast(${latest.get(id)!} as bigint))`);
+        await sql`update connected_accounts set last_used_at = v.column2
+          from (values ${sql.join(rows)}) as v
+          where connected_accounts.id = v.column1
+            and (connected_accounts.last_used_at is null or connected_accounts.last_used_at < v.column2)`.execute(db);
+        if (start + TOUCH_BATCH < ids.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     },
 
     async delete(id) {

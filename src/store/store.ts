@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { createRepositories } from './create-repositories.ts';
 import type { StoreDialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
-import { openPostgres } from './postgres.ts';
 import type { Repositories } from './repositories.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
@@ -26,7 +25,8 @@ export type StoreOptions =
 /** Opens the database and migrates it to the latest schema before returning. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect: StoreDialect = options.kind;
-  const db = options.kind === 'sqlite' ? openSqlite(options.path) : openPostgres(options.url, options.poolSize);
+  // pg is loaded only when Postgres is used: the embedded default does not pay its memory.
+  const db = options.kind === 'sqlite' ? openSqlite(options.path) : (await import('./postgres.ts')).openPostgres(options.url, options.poolSize);
 
   try {
     await migrateToLatest(db, dialect);

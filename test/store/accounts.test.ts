@@ -166,5 +166,14 @@ for (const database of databases) {
       await store.accounts.touchLastUsed([]);
       assert.equal((await store.accounts.findById(a.id))?.updated_at, a.updated_at, 'use is not a modification');
     });
+
+    test('touchLastUsed flushes more accounts than one batch holds', async () => {
+      const accounts = [];
+      for (let i = 0; i < 450; i++) accounts.push((await seedAccount(store)).account);
+      await store.accounts.touchLastUsed(accounts.map((account, i) => ({ id: account.id, at: NOW + 1000 + i })));
+      for (const [i, account] of accounts.entries()) {
+        if (i % 97 === 0 || i === accounts.length - 1) assert.equal((await store.accounts.findById(account.id))?.last_used_at, NOW + 1000 + i);
+      }
+    });
   });
 }

@@ -64,7 +64,7 @@ export const SETTINGS = [
   ['LOG_LEVEL', 'info', `One of ${LOG_LEVELS.join(', ')}.`],
   ['TOOLPROXY_LINK_TTL_SECONDS', '600', 'How long an authorization link stays valid.'],
   ['TOOLPROXY_TOKEN_TTL_SECONDS', '3600', 'Lifetime of the app access tokens from POST /oauth/token.'],
-  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '5000', 'How long the proxy trusts its in-memory copy of an account before re-reading it.'],
+  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '300000 on SQLite, 5000 on Postgres', 'How long the proxy trusts its in-memory copy of an account before re-reading it (writes through this instance invalidate it at once).'],
   ['TOOLPROXY_BODY_LIMIT_BYTES', '1048576', 'Largest JSON body the management API accepts.'],
   ['TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', '10000', 'Upstream connect timeout.'],
   ['TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time to wait for upstream response headers.'],
@@ -185,7 +185,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     logLevel,
     linkTtlSeconds: integer('TOOLPROXY_LINK_TTL_SECONDS', 600, 30, 7 * 24 * 3600),
     tokenTtlSeconds: integer('TOOLPROXY_TOKEN_TTL_SECONDS', 3600, 60, 24 * 3600),
-    accountCacheTtlMs: integer('TOOLPROXY_ACCOUNT_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    // One process owns an embedded SQLite file and invalidates its cache on every write, so the
+    // TTL is only a safety net there; instances sharing Postgres see each other's writes by it.
+    accountCacheTtlMs: integer('TOOLPROXY_ACCOUNT_CACHE_TTL_MS', database.kind === 'sqlite' ? 300_000 : 5_000, 0, 3_600_000),
     bodyLimitBytes: integer('TOOLPROXY_BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     upstream: {
       connectTimeoutMs: integer('TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -70,10 +70,17 @@ export class ApiClientsService {
     return (await this.#store.apiClients.list()).map(toView);
   }
 
-  async revoke(clientId: string): Promise<boolean> {
+  /**
+   * Revokes an active client: CLIENT_NOT_FOUND when there is none by that id, LAST_ACTIVE_CLIENT
+   * when it is the only one left (revoking it would lock every caller, the CLI included, out).
+   */
+  async revoke(clientId: string): Promise<void> {
+    const active = (await this.#store.apiClients.list()).filter((client) => client.revoked_at === null);
+    if (!active.some((client) => client.client_id === clientId)) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
+    if (active.length === 1) throw new ToolproxyError('LAST_ACTIVE_CLIENT');
     const revoked = await this.#store.apiClients.revoke(clientId, this.#clock());
     this.#activeUntil.delete(clientId);
-    return revoked;
+    if (!revoked) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
   }
 
   /** RFC 6749 §4.4 client credentials grant. */

@@ -2,7 +2,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ApiClientsService } from '../../clients/api-clients-service.ts';
-import { ToolproxyError } from '../../errors.ts';
 import { errorResponses, Timestamp } from '../schemas.ts';
 
 const ApiClient = Type.Object({
@@ -58,11 +57,7 @@ export function clientRoutes(app: FastifyInstance, clients: ApiClientsService): 
     },
     async (request, reply) => {
       const { client_id: clientId } = request.params;
-      const active = (await clients.list()).filter((client) => client.revoked_at === null);
-      if (!active.some((client) => client.client_id === clientId)) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
-      // Revoking the last one would lock every caller out of the API, the CLI included.
-      if (active.length === 1) throw new ToolproxyError('LAST_ACTIVE_CLIENT');
-      if (!(await clients.revoke(clientId))) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
+      await clients.revoke(clientId);
       request.log.info({ client_id: clientId, by: request.clientId }, 'api client revoked');
       return reply.code(204).send();
     },

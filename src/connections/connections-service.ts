@@ -97,7 +97,12 @@ export class ConnectionsService {
     const connectorId = filter.connector ? (await this.#connectors.load(filter.connector)).row.id : undefined;
     const result = await this.#store.connections.list(page, connectorId ? { connectorId } : {});
     const items: ConnectionView[] = [];
-    for (const row of result.items) items.push(this.#view(row, await this.#connectorOf(row)));
+    // One read per distinct connector, not per connection.
+    const connectors = new Map<string, Promise<LoadedConnector>>();
+    for (const row of result.items) {
+      if (!connectors.has(row.connector_id)) connectors.set(row.connector_id, this.#connectorOf(row));
+      items.push(this.#view(row, await connectors.get(row.connector_id)!));
+    }
     return { items, nextPageToken: result.nextPageToken };
   }
 

@@ -3,7 +3,7 @@ import { strategyFor } from '../auth/index.ts';
 import { renderProxyUrl } from '../connectors/template.ts';
 import { ToolproxyError } from '../errors.ts';
 import type { Forwarder } from './forwarder.ts';
-import { joinUpstreamUrl, parseProxyBase } from './url-join.ts';
+import { joinUpstreamUrl, parseProxyBase, withInjectedQuery } from './url-join.ts';
 
 /**
  * Runs the connector's `verify` call (ext) with freshly submitted credentials, so a typo in an
@@ -15,9 +15,7 @@ export function createCredentialVerifier(forwarder: Forwarder): CredentialVerifi
     if (!verify) return;
     const target = parseProxyBase(renderProxyUrl(definition.proxy_url, apiConfig));
     const injection = strategyFor(pattern.type).inject(pattern as never, credentials);
-    let path = joinUpstreamUrl(target, verify.path).slice(target.origin.length);
-    const query = new URLSearchParams(injection.query).toString();
-    if (query) path += (path.includes('?') ? '&' : '?') + query;
+    const path = withInjectedQuery(joinUpstreamUrl(target, verify.path).slice(target.origin.length), injection.query);
     const response = await forwarder.send({ origin: target.origin, path, method: verify.method, headers: { ...injection.headers }, body: null });
     await response.body.dump();
     const accepted = verify.expect_status ?? [];

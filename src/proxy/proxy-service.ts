@@ -8,7 +8,7 @@ import { forwardableRequestHeaders } from './header-policy.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 import type { TokenRefresher } from '../accounts/token-refresher.ts';
 import { isExpiring } from '../auth/oauth/token-set.ts';
-import { joinUpstreamUrl } from './url-join.ts';
+import { joinUpstreamUrl, withInjectedQuery } from './url-join.ts';
 
 export interface ProxyCall {
   method: string;
@@ -162,26 +162,4 @@ function usableUpstream(account: ResolvedAccount): NonNullable<ResolvedAccount['
     });
   }
   return account.upstream;
-}
-
-/** Query-placed credentials (ext) replace any same-named caller parameter (P7). */
-function withInjectedQuery(path: string, query: Record<string, string>): string {
-  const names = Object.keys(query);
-  if (names.length === 0) return path;
-  const mark = path.indexOf('?');
-  const base = mark < 0 ? path : path.slice(0, mark);
-  const kept = mark < 0 ? [] : path.slice(mark + 1).split('&').filter((pair) => {
-    const name = safeDecode(pair.split('=')[0] ?? '');
-    return pair !== '' && !names.includes(name);
-  });
-  const injected = names.map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(query[name] as string)}`);
-  return `${base}?${[...kept, ...injected].join('&')}`;
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
-  }
 }

@@ -2,10 +2,11 @@
  * Builds the upstream URL from a connector's rendered `proxy_url` and the caller's raw path.
  *
  * Security checklist P1 (path joiner) and P17 (scheme allowlist). We never call
- * `new URL(path, base)`: it drops the base path and follows `//host`, `\host` and `http://host`
- * (checklist §5.1). Instead the caller's path is checked as raw text and appended to the fixed
- * `origin + basePath`, so the only way to leave the base is a path that does not start with `/`
- * or that contains a dot segment, and both are refused. A final WHATWG parse asserts the result
+ * the two-argument WHATWG URL constructor (path resolved against base): it drops the base
+ * path and follows `//host`, `\host` and `http://host` (checklist §5.1). Instead the caller's
+ * path is checked as raw text and appended to the fixed `origin + basePath`, so the only way to
+ * leave the base is a path that does not start with `/` or that contains a dot segment, and both
+ * are refused. A final WHATWG parse asserts the result
  * (defence in depth).
  *
  * Encoding decisions (documented for callers and tests):
@@ -146,4 +147,26 @@ export function joinUpstreamUrl(target: UpstreamTarget, rawPathAndQuery: string)
   if (url.origin !== target.origin || !underBase) throw invalidPath('escapes_base');
   if (url.href !== result) throw invalidPath('not_canonical');
   return result;
+}
+
+/** Query-placed credentials (ext) replace any same-named caller parameter (P7). */
+export function withInjectedQuery(path: string, query: Record<string, string>): string {
+  const names = Object.keys(query);
+  if (names.length === 0) return path;
+  const mark = path.indexOf('?');
+  const base = mark < 0 ? path : path.slice(0, mark);
+  const kept = mark < 0 ? [] : path.slice(mark + 1).split('&').filter((pair) => {
+    const name = safeDecode(pair.split('=')[0] ?? '');
+    return pair !== '' && !names.includes(name);
+  });
+  const injected = names.map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(query[name] as string)}`);
+  return `${base}?${[...kept, ...injected].join('&')}`;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
 }

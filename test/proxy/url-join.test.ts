@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isToolproxyError } from '../../src/errors.ts';
-import { joinUpstreamUrl, parseProxyBase, type UpstreamTarget } from '../../src/proxy/url-join.ts';
+import { joinUpstreamUrl, parseProxyBase, type UpstreamTarget, withInjectedQuery } from '../../src/proxy/url-join.ts';
 
 const API: UpstreamTarget = { origin: 'https://api.acme.example', basePath: '/api' };
 const ROOT: UpstreamTarget = { origin: 'https://api.acme.example', basePath: '' };
@@ -226,5 +226,13 @@ describe('joinUpstreamUrl: properties (P1)', () => {
       const path = `/${before.map((s) => `${s}/`).join('')}x${sep}${[d, ...after].join('/')}`;
       assert.equal(refusalOf(() => joinUpstreamUrl(API, path)), 'dot_segment');
     }), { numRuns: 1000 });
+  });
+});
+
+describe('withInjectedQuery (P7)', () => {
+  test('appends query-placed credentials and drops any caller parameter of the same name', () => {
+    assert.equal(withInjectedQuery('/v1/items', {}), '/v1/items');
+    assert.equal(withInjectedQuery('/v1/items', { api_key: 'k v' }), '/v1/items?api_key=k%20v');
+    assert.equal(withInjectedQuery('/v1/items?limit=3&api_key=attacker&api%5Fkey=x', { api_key: 'real' }), '/v1/items?limit=3&api_key=real');
   });
 });

@@ -21,6 +21,8 @@ export interface Config {
   accountCacheTtlMs: number;
   bodyLimitBytes: number;
   upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; totalTimeoutMs: number };
+  /** P19: proxied calls in flight per connected account and per connection (0 = unlimited), and their wait queues. */
+  proxyLimits: { maxPerAccount: number; maxPerConnection: number; queuePerAccount: number; queuePerConnection: number; queueTimeoutMs: number };
   /** Private ranges the proxy may call anyway (P10); everything but public unicast is refused otherwise. */
   egressAllowCidrs: readonly string[];
   /** Proxy request log retention; maxRows 0 turns the log off. */
@@ -70,6 +72,11 @@ export const SETTINGS = [
   ['TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time to wait for upstream response headers.'],
   ['TOOLPROXY_UPSTREAM_BODY_TIMEOUT_MS', '60000', 'Longest pause between upstream body chunks.'],
   ['TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS', '120000', 'Longest a proxied call may take from start to the last body byte, retries included.'],
+  ['TOOLPROXY_PROXY_MAX_CONCURRENT_PER_ACCOUNT', '64', 'Proxied calls one connected account may have in flight; more wait in its queue. 0 means unlimited.'],
+  ['TOOLPROXY_PROXY_MAX_CONCURRENT_PER_CONNECTION', '1024', 'Proxied calls one connection may have in flight, all its accounts together; more wait in its queue. 0 means unlimited.'],
+  ['TOOLPROXY_PROXY_QUEUE_PER_ACCOUNT', '256', 'Calls that may wait for a slot of one account; beyond it they are refused at once (429 CONCURRENCY_LIMIT_EXCEEDED). 0 means no waiting.'],
+  ['TOOLPROXY_PROXY_QUEUE_PER_CONNECTION', '1024', 'Calls that may wait for a slot of one connection; beyond it they are refused at once. 0 means no waiting.'],
+  ['TOOLPROXY_PROXY_QUEUE_TIMEOUT_MS', '10000', 'Longest a call waits in a queue for a slot before it is refused with 429.'],
   ['TOOLPROXY_EGRESS_ALLOW_CIDRS', '(unset: public addresses only)', 'Comma-separated CIDRs (10.0.0.0/8,fd00::/8) of private upstreams the proxy may call; everything but public unicast is refused otherwise.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_ROWS', '100000', 'Proxy calls kept in the request log (oldest deleted first); 0 turns the log off.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', '168', 'Proxy calls older than this are deleted from the request log.'],
@@ -195,6 +202,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       bodyTimeoutMs: integer('TOOLPROXY_UPSTREAM_BODY_TIMEOUT_MS', 60_000, 100, 600_000),
       totalTimeoutMs: integer('TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS', 120_000, 1000, 86_400_000),
     },
+    // 0 turns a concurrency limit off: a limit of zero calls would refuse everything.
+    proxyLimits: {
+      maxPerAccount: integer('TOOLPROXY_PROXY_MAX_CONCURRENT_PER_ACCOUNT', 64, 0, 1_000_000),
+      maxPerConnection: integer('TOOLPROXY_PROXY_MAX_CONCURRENT_PER_CONNECTION', 1024, 0, 1_000_000),
+      queuePerAccount: integer('TOOLPROXY_PROXY_QUEUE_PER_ACCOUNT', 256, 0, 1_000_000),
+      queuePerConnection: integer('TOOLPROXY_PROXY_QUEUE_PER_CONNECTION', 1024, 0, 1_000_000),
+      queueTimeoutMs: integer('TOOLPROXY_PROXY_QUEUE_TIMEOUT_MS', 10_000, 1, 600_000),
+    },
     egressAllowCidrs: parseCidrs('TOOLPROXY_EGRESS_ALLOW_CIDRS', env.TOOLPROXY_EGRESS_ALLOW_CIDRS, problems),
     requestLog: {
       maxRows: integer('TOOLPROXY_REQUEST_LOG_MAX_ROWS', 100_000, 0, 100_000_000),
@@ -214,6 +229,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   if (problems.length > 0) throw new ConfigError(problems);
   Object.freeze(config.database);
   Object.freeze(config.upstream);
+  Object.freeze(config.proxyLimits);
   Object.freeze(config.egressAllowCidrs);
   Object.freeze(config.requestLog);
   Object.freeze(config.oauth);

@@ -71,6 +71,7 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_BODY_TIMEOUT: [504, 'The upstream API stopped sending the response body.'],
   UPSTREAM_DEADLINE_EXCEEDED: [504, 'The call did not complete within the total time allowed (TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS).'],
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
+  CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],

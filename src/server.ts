@@ -23,6 +23,7 @@ import { buildApp } from './http/app.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
+import { ConcurrencyLimiter } from './proxy/concurrency-limiter.ts';
 import { Forwarder } from './proxy/forwarder.ts';
 import { ProxyMetrics } from './proxy/metrics.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
@@ -119,9 +120,10 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       maxAgeMs: config.requestLog.maxAgeMs,
       onError: (err) => app?.log.error({ err }, 'request log write failed'),
     });
-    const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped });
+    const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
+    const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,

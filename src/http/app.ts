@@ -9,6 +9,7 @@ import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import type { ConnectorsService } from '../connectors/connectors-service.ts';
 import { connectorDefinitionJsonSchema } from '../connectors/definition-schema.ts';
+import type { ConcurrencyLimiter } from '../proxy/concurrency-limiter.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
@@ -41,6 +42,8 @@ export interface AppServices {
   /** The proxy's request log (GET /api/v1/request_log) and metrics (GET /metrics). */
   requestLog?: RequestLog;
   metrics?: ProxyMetrics;
+  /** P19: per-account and per-connection concurrency limits of the proxy (absent: unlimited). */
+  limiter?: ConcurrencyLimiter | undefined;
 }
 
 export interface AppOptions {
@@ -109,7 +112,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
-    await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });
+    await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, limiter: services.limiter, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });
   });
   if (services.metrics) metricsRoutes(app, services.metrics, { clients: services.clients, metricsToken: options.proxy?.metricsToken });
 

@@ -31,7 +31,7 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   readonly #stats = new Map<string, ConnectionStats>();
 
-  constructor(options: { requestLogDropped?: () => number } = {}) {
+  constructor(options: { requestLogDropped?: () => number; concurrency?: { stats(): { inFlight: number; waiting: number } } } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'toolproxy_' });
     const dropped = options.requestLogDropped;
     this.#register('toolproxy_proxy_requests_total', 'Proxied calls by connection, status class and our error code (empty when the upstream answered).', 'counter', () => this.#requests());
@@ -39,6 +39,12 @@ export class ProxyMetrics {
     this.#register('toolproxy_proxy_request_bytes_total', 'Request body bytes sent upstream, by connection.', 'counter', () => this.#each((s) => s.bytesIn));
     this.#register('toolproxy_proxy_response_bytes_total', 'Response body bytes sent to callers, by connection.', 'counter', () => this.#each((s) => s.bytesOut));
     if (dropped) this.#register('toolproxy_request_log_dropped_total', 'Request log entries dropped because the database fell behind.', 'counter', () => [{ value: dropped(), labels: {} }]);
+    // P19; calls refused by the limits are counted in toolproxy_proxy_requests_total{code="CONCURRENCY_LIMIT_EXCEEDED"}.
+    const limiter = options.concurrency;
+    if (limiter) {
+      this.#register('toolproxy_proxy_calls_in_flight', 'Proxied calls holding a concurrency slot now.', 'gauge', () => [{ value: limiter.stats().inFlight, labels: {} }]);
+      this.#register('toolproxy_proxy_calls_waiting', 'Proxied calls waiting in a queue for a concurrency slot now.', 'gauge', () => [{ value: limiter.stats().waiting, labels: {} }]);
+    }
   }
 
   /** `connection` must be a resolved connection name or UNRESOLVED, never raw caller input. */
@@ -72,7 +78,7 @@ export class ProxyMetrics {
     return this.registry.metrics();
   }
 
-  #register(name: string, help: string, type: 'counter' | 'histogram', values: () => Sample[]): void {
+  #register(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Sample[]): void {
     // A metric whose values are read from our own records at scrape time (prom-client's
     // `get()` contract); prom-client does the naming, escaping and exposition format.
     const metric = { name, help, type, aggregator: 'sum', get: () => ({ name, help, type, aggregator: 'sum', values: values() }) };

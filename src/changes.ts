@@ -1,20 +1,28 @@
 import { EventEmitter } from 'node:events';
 
+/** What a write made stale, as told to caches in this process and to other instances. */
+export type Change = { kind: 'account'; connectionName: string; identifier: string } | { kind: 'config' };
+
 /**
- * In-process change notifications, so caches (the proxy's resolved accounts) drop what a write
- * made stale at once. Other instances converge through the caches' short TTL.
+ * Change notifications, so caches (the proxy's resolved accounts) drop what a write made stale.
+ * Listeners in this process hear a change at once, synchronously. With a publisher attached
+ * (Postgres LISTEN/NOTIFY, src/store/postgres-change-relay.ts) other instances hear it too and
+ * hand it back through `emitLocally`; the caches' TTL is only the safety net behind that.
  */
 export class ChangeFeed {
   readonly #events = new EventEmitter();
+  #publish: ((change: Change) => void) | undefined;
 
   /** A connected account's status, credentials or config changed, or it was deleted. */
   accountChanged(connectionName: string, identifier: string): void {
     this.#events.emit('account', connectionName, identifier);
+    this.#publish?.({ kind: 'account', connectionName, identifier });
   }
 
   /** A connector or connection changed: anything derived from them may be stale. */
   configChanged(): void {
     this.#events.emit('config');
+    this.#publish?.({ kind: 'config' });
   }
 
   onAccountChanged(listener: (connectionName: string, identifier: string) => void): void {
@@ -23,5 +31,20 @@ export class ChangeFeed {
 
   onConfigChanged(listener: () => void): void {
     this.#events.on('config', listener);
+  }
+
+  /**
+   * Hands every change made here to `publish` too, after the local listeners ran. `publish`
+   * must not throw nor wait: it runs on the write's path.
+   */
+  publishTo(publish: (change: Change) => void): void {
+    if (this.#publish) throw new Error('the change feed already has a publisher');
+    this.#publish = publish;
+  }
+
+  /** A change made elsewhere (another instance), or a reset: local listeners only, never published. */
+  emitLocally(change: Change): void {
+    if (change.kind === 'account') this.#events.emit('account', change.connectionName, change.identifier);
+    else this.#events.emit('config');
   }
 }

@@ -66,7 +66,7 @@ export const SETTINGS = [
   ['LOG_LEVEL', 'info', `One of ${LOG_LEVELS.join(', ')}.`],
   ['TOOLPROXY_LINK_TTL_SECONDS', '600', 'How long an authorization link stays valid.'],
   ['TOOLPROXY_TOKEN_TTL_SECONDS', '3600', 'Lifetime of the app access tokens from POST /oauth/token.'],
-  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '300000 on SQLite, 5000 on Postgres', 'How long the proxy trusts its in-memory copy of an account before re-reading it (writes through this instance invalidate it at once).'],
+  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '300000 on SQLite, 60000 on Postgres', 'How long the proxy trusts its in-memory copy of an account before re-reading it. Every write invalidates it at once, on every instance (Postgres LISTEN/NOTIFY); the TTL only bounds how stale a copy can get if a notification is lost.'],
   ['TOOLPROXY_BODY_LIMIT_BYTES', '1048576', 'Largest JSON body the management API accepts.'],
   ['TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', '10000', 'Upstream connect timeout.'],
   ['TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time to wait for upstream response headers.'],
@@ -192,9 +192,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     logLevel,
     linkTtlSeconds: integer('TOOLPROXY_LINK_TTL_SECONDS', 600, 30, 7 * 24 * 3600),
     tokenTtlSeconds: integer('TOOLPROXY_TOKEN_TTL_SECONDS', 3600, 60, 24 * 3600),
-    // One process owns an embedded SQLite file and invalidates its cache on every write, so the
-    // TTL is only a safety net there; instances sharing Postgres see each other's writes by it.
-    accountCacheTtlMs: integer('TOOLPROXY_ACCOUNT_CACHE_TTL_MS', database.kind === 'sqlite' ? 300_000 : 5_000, 0, 3_600_000),
+    // The TTL is a safety net: every write invalidates the cache at once, in this process and,
+    // on Postgres, on the other instances by LISTEN/NOTIFY. Postgres gets a shorter net because a
+    // notification can be lost there (a failed NOTIFY, a listener connection dead but not yet
+    // noticed): a minute bounds how long a revoked credential stays usable then. The cost is one
+    // re-read per account per minute, which only accounts called more often than that notice.
+    accountCacheTtlMs: integer('TOOLPROXY_ACCOUNT_CACHE_TTL_MS', database.kind === 'sqlite' ? 300_000 : 60_000, 0, 3_600_000),
     bodyLimitBytes: integer('TOOLPROXY_BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     upstream: {
       connectTimeoutMs: integer('TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),

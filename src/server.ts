@@ -136,6 +136,11 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    // Postgres: instances sharing the database hear each other's changes (DESIGN.md §4). Loaded
+    // only then, like pg itself.
+    const relay = config.database.kind === 'postgres'
+      ? await (await import('./store/postgres-change-relay.ts')).startPostgresChangeRelay({ url: config.database.url, db: store.db, feed: changes, log: ready.log })
+      : undefined;
     // The gRPC compatibility layer (descriptors, connect) is loaded on the first HTTP/2 request:
     // servers that never see the Scalekit SDK do not carry it in memory.
     let grpc: NodeHandler | undefined;
@@ -171,6 +176,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       },
       async close() {
         await ready.close();
+        await relay?.close();
         await usage.close();
         await requestLog.close();
         await forwarder.close();

@@ -45,7 +45,9 @@ export const ConnectedAccount = Type.Object(
     api_config: Type.Record(Type.String(), Type.String(), { description: 'Non-secret per-account fields (e.g. domain).' }),
     has_credentials: Type.Boolean({ description: 'Credentials are stored (they are never returned).' }),
     token_expires_at: NullableTimestamp,
-    last_used_at: NullableTimestamp,
+    last_used_at: Type.Union([Timestamp, Type.Null()], {
+      description: 'When the proxy last forwarded a call for this account; updated at most every five minutes per account and server instance.',
+    }),
     status_updated_at: Timestamp,
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -8,7 +8,7 @@ import { forwardableRequestHeaders } from './header-policy.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 import type { TokenRefresher } from '../accounts/token-refresher.ts';
 import { isExpiring } from '../auth/oauth/token-set.ts';
-import { joinUpstreamUrl, withInjectedQuery } from './url-join.ts';
+import { joinUpstreamUrl, withInjectedQuery, type UpstreamTarget } from './url-join.ts';
 
 export interface ProxyCall {
   method: string;
@@ -62,7 +62,7 @@ export class ProxyService {
     if (account.oauth) return this.#forwardOAuth(call, account);
 
     const response = await this.#send(call, account, call.body);
-    this.#usage.mark(account.accountId);
+    this.#usage.mark(account);
     return { account, response };
   }
 
@@ -91,7 +91,7 @@ export class ProxyService {
       account = await this.#refreshed(account, account.oauth.accessToken);
       response = await this.#send(call, account, body.replay());
     }
-    this.#usage.mark(account.accountId);
+    this.#usage.mark(account);
     return { account, response };
   }
 
@@ -104,15 +104,15 @@ export class ProxyService {
   }
 
   #send(call: ProxyCall, account: ResolvedAccount, body: Readable | Buffer | null): Promise<Dispatcher.ResponseData> {
-    const upstream = usableUpstream(account);
-    const url = joinUpstreamUrl(upstream.target, call.pathAndQuery);
-    const path = withInjectedQuery(url.slice(upstream.target.origin.length), upstream.injection.query);
-    const headers = forwardableRequestHeaders(call.headers, upstream.droppedHeaders);
+    const target = usableTarget(account);
+    const url = joinUpstreamUrl(target, call.pathAndQuery);
+    const path = withInjectedQuery(url.slice(target.origin.length), account.injectedQuery);
+    const headers = forwardableRequestHeaders(call.headers, account.droppedHeaders);
     const length = call.headers['content-length'];
     if (body && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;
-    Object.assign(headers, upstream.injection.headers);
+    Object.assign(headers, account.injectedHeaders);
     return this.#forwarder.send({
-      origin: upstream.target.origin,
+      origin: target.origin,
       path,
       method: call.method as Dispatcher.HttpMethod,
       headers,
@@ -145,13 +145,13 @@ function routingOf(headers: IncomingHttpHeaders): { connectionName: string; iden
   return { connectionName, identifier };
 }
 
-function usableUpstream(account: ResolvedAccount): NonNullable<ResolvedAccount['upstream']> {
+function usableTarget(account: ResolvedAccount): UpstreamTarget {
   if (!account.connectionEnabled) throw new ToolproxyError('CONNECTION_DISABLED', { details: { connection_name: account.connectionName } });
   if (!account.proxyEnabled) throw new ToolproxyError('PROXY_DISABLED');
   if (account.status === 'EXPIRED') {
     throw new ToolproxyError('ACCOUNT_EXPIRED', { details: { status: account.status, connection_name: account.connectionName, identifier: account.identifier } });
   }
-  if (account.status !== 'ACTIVE' || !account.upstream) {
+  if (account.status !== 'ACTIVE' || !account.target) {
     throw new ToolproxyError('ACCOUNT_NOT_ACTIVE', {
       details: {
         status: account.status,
@@ -161,5 +161,5 @@ function usableUpstream(account: ResolvedAccount): NonNullable<ResolvedAccount['
       },
     });
   }
-  return account.upstream;
+  return account.target;
 }

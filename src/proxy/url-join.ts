@@ -7,7 +7,8 @@
  * path is checked as raw text and appended to the fixed `origin + basePath`, so the only way to
  * leave the base is a path that does not start with `/` or that contains a dot segment, and both
  * are refused. A final WHATWG parse asserts the result
- * (defence in depth).
+ * (defence in depth); only paths that are plain by construction skip it (see
+ * PLAIN_PATH_AND_QUERY).
  *
  * Encoding decisions (documented for callers and tests):
  * - Nothing is ever decoded. `%2F` stays `%2F` (P1 recommendation); `%7B%7B…` stays encoded.
@@ -82,8 +83,13 @@ export function parseProxyBase(renderedProxyUrl: string): UpstreamTarget {
   if (url.username !== '' || url.password !== '' || USERINFO.test(renderedProxyUrl)) throw templateError('userinfo');
   if (url.search !== '' || renderedProxyUrl.includes('?')) throw templateError('query');
   if (url.hash !== '' || renderedProxyUrl.includes('#')) throw templateError('fragment');
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+  const target = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+  CANONICAL_TARGETS.add(target);
+  return target;
 }
+
+/** Targets made by parseProxyBase, canonical by construction: only these may take the fast path. */
+const CANONICAL_TARGETS = new WeakSet<UpstreamTarget>();
 
 function isDotSegment(segment: string): boolean {
   const name = segment.split(PATH_PARAMETER)[0]!.replace(/%2e/gi, '.');
@@ -120,10 +126,28 @@ function encode(text: string, set: ReadonlySet<string>): string {
 }
 
 /**
+ * The common case, decided by one regular expression: a path of segments made only of letters,
+ * digits and sub-delimiters (no `.`, `%`, `;` or `\\`, so no dot segment in any spelling, nothing
+ * to encode and nothing a server could decode into a separator), and a query of characters that
+ * WHATWG leaves alone (no space, quote, `<`, `>`, `#` or control character). Such a path is
+ * already canonical: appended to the canonical base it is exactly what `checkedJoin` returns, so
+ * the per-character encode and the defence-in-depth re-parse are skipped (a property test holds
+ * the two equal). Anything else takes the checked path.
+ */
+const PLAIN_PATH_AND_QUERY = /^(?:\/[A-Za-z0-9_~!$&'()*+,=:@-]+)+\/?(?:\?[A-Za-z0-9_~!$&()*+,;=:@/?.%-]*)?$/;
+
+/**
  * `rawPathAndQuery` is what the caller sent after `/proxy` (or the envelope's `path`), not
  * decoded. `''` means the base itself; `?a=1` adds a query to the base.
  */
 export function joinUpstreamUrl(target: UpstreamTarget, rawPathAndQuery: string): string {
+  return PLAIN_PATH_AND_QUERY.test(rawPathAndQuery) && CANONICAL_TARGETS.has(target)
+    ? target.origin + target.basePath + rawPathAndQuery
+    : checkedJoin(target, rawPathAndQuery);
+}
+
+/** The full join: every check, the encode and the re-parse. Exported for the equivalence test. */
+export function checkedJoin(target: UpstreamTarget, rawPathAndQuery: string): string {
   // RFC 3986 §3.5: a fragment is never sent to a server; a raw one means the caller is confused.
   if (CONTROL.test(rawPathAndQuery)) throw invalidPath('control_character');
   if (rawPathAndQuery.includes('#')) throw invalidPath('fragment');

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isToolproxyError } from '../../src/errors.ts';
-import { joinUpstreamUrl, parseProxyBase, type UpstreamTarget, withInjectedQuery } from '../../src/proxy/url-join.ts';
+import { checkedJoin, joinUpstreamUrl, parseProxyBase, type UpstreamTarget, withInjectedQuery } from '../../src/proxy/url-join.ts';
 
 const API: UpstreamTarget = { origin: 'https://api.acme.example', basePath: '/api' };
 const ROOT: UpstreamTarget = { origin: 'https://api.acme.example', basePath: '' };
@@ -226,6 +226,35 @@ describe('joinUpstreamUrl: properties (P1)', () => {
       const path = `/${before.map((s) => `${s}/`).join('')}x${sep}${[d, ...after].join('/')}`;
       assert.equal(refusalOf(() => joinUpstreamUrl(API, path)), 'dot_segment');
     }), { numRuns: 1000 });
+  });
+});
+
+describe('joinUpstreamUrl: the fast path for plain paths', () => {
+  const plainChar = fc.constantFrom(...'aZ09_~!$&\'()*+,=:@-'.split(''));
+  const plainSegment = fc.array(plainChar, { minLength: 1, maxLength: 6 }).map((c) => c.join(''));
+  const queryChar = fc.constantFrom(...'aZ09_~!$&()*+,;=:@/?.%-'.split(''), '%0A', '%00', '%zz');
+  const plainPath = fc.tuple(fc.array(plainSegment, { minLength: 1, maxLength: 5 }), fc.boolean(), fc.option(fc.array(queryChar, { maxLength: 10 })))
+    .map(([segments, slash, query]) => `/${segments.join('/')}${slash ? '/' : ''}${query === null ? '' : `?${query.join('')}`}`);
+
+  test('gives exactly what the checked join gives, for plain paths and for anything else', () => {
+    fc.assert(fc.property(fc.constantFrom(...TARGETS), fc.oneof(plainPath, anyPath), (target, path) => {
+      let expected: string | Error;
+      try {
+        expected = checkedJoin(target, path);
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (expected instanceof Error) {
+        assert.throws(() => joinUpstreamUrl(target, path), (error) => isToolproxyError(error) && error.code === 'INVALID_PATH');
+      } else {
+        assert.equal(joinUpstreamUrl(target, path), expected);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  test('a hand-built target never takes it: the checked join still refuses what is not canonical', () => {
+    const handBuilt: UpstreamTarget = { origin: 'https://API.acme.example', basePath: '/v1' };
+    assert.throws(() => joinUpstreamUrl(handBuilt, '/customers'), (error) => isToolproxyError(error) && error.code === 'INVALID_PATH');
   });
 });
 

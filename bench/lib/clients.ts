@@ -57,3 +57,40 @@ export async function streamUpload(url: string, token: string, bytes: number): P
   const seconds = (performance.now() - started) / 1000;
   return { seconds, mbPerSecond: bytes / 1024 / 1024 / seconds };
 }
+
+/**
+ * A noisy neighbour (security checklist P19): keeps `concurrency` calls in flight for one account
+ * to a slow upstream path, each caller calling again as soon as its call ends, or after the
+ * Retry-After delay when it was refused. Runs until `stop()`, which reports the outcomes.
+ */
+export function flood(url: string, token: string, identifier: string, concurrency: number): { stop(): Promise<{ ok: number; refused: number; failed: number }> } {
+  const target = new URL(url);
+  const floodAgent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
+  const counts = { ok: 0, refused: 0, failed: 0 };
+  let running = true;
+  const caller = async () => {
+    while (running) {
+      try {
+        const response = await floodAgent.request({ origin: target.origin, path: target.pathname, method: 'GET', headers: proxyHeaders(token, identifier) });
+        await response.body.dump();
+        if (response.statusCode === 200) counts.ok++;
+        else if (response.statusCode === 429) {
+          counts.refused++;
+          await new Promise((resolve) => setTimeout(resolve, 1000 * Number(response.headers['retry-after'] ?? 1)));
+        } else counts.failed++;
+      } catch {
+        counts.failed++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
+  const callers = Array.from({ length: concurrency }, caller);
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(callers);
+      await floodAgent.close();
+      return counts;
+    },
+  };
+}

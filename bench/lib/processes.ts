@@ -25,6 +25,15 @@ export function availableCpus(): number[] {
   }
 }
 
+/**
+ * Pins this process (every thread) to `cpus`: the orchestrator's own clients (warm-up, streaming,
+ * the noisy neighbour) then share the load generator's core instead of taking the servers'.
+ * Children started with `pinned` get their own CPUs explicitly.
+ */
+export function pinSelf(cpus: string): void {
+  if (canPin) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+}
+
 /** Prefixes `command` with `taskset -c <cpus>` when pinning is possible. */
 export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
   return canPin && cpus !== undefined ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];

@@ -2,11 +2,13 @@
 -- Environment:
 --   TP_TOKEN     app token; when set, adds the Tool Proxy headers (ignored by the upstream)
 --   TP_ACCOUNTS  number of accounts user_0 … user_{n-1} to spread requests over
+--   TP_FIRST     first account number (default 0): user_{first} … user_{first+n-1}
 --   TP_ORDER     "random" (default) or "sequential" (warms every account once, in order)
 --   TP_DELAY_MS  mean pause per connection between requests (fixed-rate runs); 0 = closed loop
 -- Prints one line `WRK_JSON {…}` with the counts and latency percentiles in microseconds.
 local token = os.getenv("TP_TOKEN")
 local accounts = tonumber(os.getenv("TP_ACCOUNTS") or "1")
+local first = tonumber(os.getenv("TP_FIRST") or "0")
 local sequential = os.getenv("TP_ORDER") == "sequential"
 local delay_ms = tonumber(os.getenv("TP_DELAY_MS") or "0")
 local next_account = 0
@@ -17,7 +19,7 @@ function init(args)
   if not token then
     fixed = wrk.format(nil, nil, {})
   elseif accounts == 1 then
-    fixed = wrk.format(nil, nil, { ["authorization"] = "Bearer " .. token, ["connection_name"] = "bench", ["identifier"] = "user_0" })
+    fixed = wrk.format(nil, nil, { ["authorization"] = "Bearer " .. token, ["connection_name"] = "bench", ["identifier"] = "user_" .. first })
   end
 end
 
@@ -33,7 +35,7 @@ function request()
   return wrk.format(nil, nil, {
     ["authorization"] = "Bearer " .. token,
     ["connection_name"] = "bench",
-    ["identifier"] = "user_" .. n,
+    ["identifier"] = "user_" .. (first + n),
   })
 end
 

@@ -3,7 +3,7 @@ import { cpus as osCpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildServers } from './lib/build.ts';
 import { flood, streamDownload, streamUpload, warmAccounts } from './lib/clients.ts';
-import { availableCpus, canPin, pinSelf, startServer, type Started } from './lib/processes.ts';
+import { availableCpus, canPin, pinSelf, startScriptNodeFlags, startServer, type Started } from './lib/processes.ts';
 import { ensureWrk, runWrk, type WrkResult } from './lib/wrk.ts';
 
 /**
@@ -35,6 +35,8 @@ const NEIGHBOUR_CALLS = 1000;
 const NEIGHBOUR_SLOW_MS = 2000;
 
 const cpuList = availableCpus();
+/** toolproxy runs with the Node flags of `npm start`; the other servers with Node's defaults. */
+const NODE_FLAGS = startScriptNodeFlags();
 const wrkCpus = String(cpuList[0]);
 const serverCpus = cpuList.length > 1 ? cpuList.slice(1).join(',') : String(cpuList[0]);
 
@@ -92,7 +94,7 @@ async function alternate(label: string, targets: Target[], connections: number, 
 let script: (name: string) => string;
 
 function startToolproxy(upstream: string, accounts: number, env: Record<string, string> = {}): Promise<Started<ToolproxyReady>> {
-  return startServer<ToolproxyReady>(script('toolproxy'), [upstream], { cpus: serverCpus, env: { BENCH_ACCOUNTS: String(accounts), ...env } });
+  return startServer<ToolproxyReady>(script('toolproxy'), [upstream], { cpus: serverCpus, nodeArgs: NODE_FLAGS, env: { BENCH_ACCOUNTS: String(accounts), ...env } });
 }
 
 async function main(): Promise<void> {
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   if (!canPin) log('taskset unavailable or fewer than 2 CPUs: processes are not pinned; numbers are less reliable');
   log(`CPUs ${cpuList.join(',')} (${osCpus()[0]?.model ?? 'unknown'}): wrk and this orchestrator on ${wrkCpus}, servers on ${serverCpus}`);
   pinSelf(wrkCpus);
-  log('compiling src/ and bench/servers/ (the servers run as plain JavaScript, as npm start runs them)');
+  log(`compiling src/ and bench/servers/ (the servers run as plain JavaScript, as npm start runs them; toolproxy with ${NODE_FLAGS.join(' ') || 'no Node flags'})`);
   script = buildServers();
 
   const started: Array<Started<Ready>> = [];
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
 
     const results = {
       at: new Date().toISOString(),
-      machine: { cpus: cpuList.length, model: osCpus()[0]?.model, pinned: canPin, node: process.version },
+      machine: { cpus: cpuList.length, model: osCpus()[0]?.model, pinned: canPin, node: process.version, toolproxyNodeFlags: NODE_FLAGS },
       settings: { seconds: SECONDS, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, rate: RATE, rateConnections: RATE_CONNECTIONS, many: MANY, streamBytes: STREAM_BYTES },
       throughput,
       fixedRate,

@@ -2,6 +2,17 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
+/**
+ * The Node flags `npm start` gives the server (package.json's start script), so the bench runs
+ * toolproxy exactly as users do, and a flag changed there is measured here.
+ */
+export function startScriptNodeFlags(): string[] {
+  const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const command = /(?:^|&&)\s*node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js/.exec(packageJson.scripts.start);
+  if (!command) throw new Error('package.json start script: expected `node [--flags] dist/src/main.js`');
+  return command[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
 /** `taskset` pins a process to one core; without it (or with one core) nothing is pinned. */
 export const canPin = (() => {
   try {

@@ -6,6 +6,7 @@ import type { AuthPattern, ConnectorDefinition } from '../connectors/definition-
 import { loadedFromRow } from '../connectors/connectors-service.ts';
 import { renderProxyUrl, templateFields } from '../connectors/template.ts';
 import { ToolproxyError } from '../errors.ts';
+import type { AccountVersion } from '../store/repositories.ts';
 import type { AccountStatus } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -36,8 +37,12 @@ export interface ResolvedAccount {
   readonly droppedHeaders: readonly string[];
   /** OAUTH accounts: the access token in use and when it expires, for refresh decisions. */
   readonly oauth: { readonly accessToken: string; readonly expiresAt: number | null; readonly obtainedAt: number } | undefined;
-  /** When this entry must be re-read (epoch ms). */
-  readonly staleAt: number;
+  /** When this entry must be re-read (epoch ms); pushed back each time a revalidation finds it current. */
+  staleAt: number;
+  /** From when a call that uses the entry queues it for revalidation (Infinity while queued). */
+  refreshAt: number;
+  /** The account row's change markers when it was read (see `fingerprintOf`). */
+  readonly fingerprint: string;
   /** The UsageRecorder's bookkeeping: the period `last_used_at` was last queued in (0: never). */
   usagePeriod: number;
 }
@@ -52,10 +57,16 @@ interface ConnectionPlan {
   /** The target when proxy_url has no `{{field}}`: one object for all the connection's accounts. */
   sharedTarget: UpstreamTarget | undefined;
   droppedHeaders: readonly string[];
+  /** The connection's and connector's change markers when they were read. */
+  fingerprint: string;
   staleAt: number;
 }
 
 const MAX_ENTRIES = 500_000;
+/** Accounts revalidated by one query. */
+const REVALIDATION_BATCH = 500;
+/** An entry in use is revalidated once this share of its TTL has passed, before it goes stale. */
+const REVALIDATE_AFTER = 0.75;
 const NOTHING: Readonly<Record<string, string>> = Object.freeze({});
 
 export class AccountResolver {
@@ -68,6 +79,15 @@ export class AccountResolver {
   #size = 0;
   readonly #plans = new Map<string, ConnectionPlan>();
   readonly #loading = new Map<string, Promise<ResolvedAccount>>();
+  /**
+   * Entries in use that are close to going stale. Rather than re-read and decrypt each one on a
+   * call when its TTL ends (with 100,000 accounts and a one-minute TTL, a re-read every minute
+   * per account, on the calls' path), one query per REVALIDATION_BATCH accounts, off the calls'
+   * path, compares their change markers; an unchanged entry lives another TTL, a changed or
+   * deleted one is dropped and read afresh by its next call.
+   */
+  #revalidationQueue: ResolvedAccount[] = [];
+  #revalidating: Promise<void> | undefined;
   /**
    * Bumped by every change: a load that started before a change may have read the old rows, so
    * its result is returned to its caller but not cached (it would outlive the invalidation).
@@ -86,7 +106,70 @@ export class AccountResolver {
   /** A fresh cached entry, or undefined: the synchronous fast path. */
   peek(connectionName: string, identifier: string): ResolvedAccount | undefined {
     const entry = this.#cache.get(connectionName)?.get(identifier);
-    return entry !== undefined && entry.staleAt > this.#clock() ? entry : undefined;
+    if (entry === undefined) return undefined;
+    const now = this.#clock();
+    if (entry.staleAt <= now) return undefined;
+    if (entry.refreshAt <= now) this.#queueRevalidation(entry);
+    return entry;
+  }
+
+  /** Settles when the revalidations queued so far are done (for tests and shutdown). */
+  async revalidated(): Promise<void> {
+    while (this.#revalidating) await this.#revalidating;
+  }
+
+  #queueRevalidation(entry: ResolvedAccount): void {
+    entry.refreshAt = Infinity;
+    this.#revalidationQueue.push(entry);
+    // Never on the calling request's turn of the event loop: better-sqlite3 runs synchronously.
+    this.#revalidating ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#revalidateQueued())
+      .finally(() => (this.#revalidating = undefined));
+  }
+
+  async #revalidateQueued(): Promise<void> {
+    while (this.#revalidationQueue.length > 0) {
+      const batch = this.#revalidationQueue.splice(0, REVALIDATION_BATCH);
+      const generation = this.#generation;
+      let versions: AccountVersion[];
+      try {
+        versions = await this.#store.accounts.versions(batch.map((entry) => entry.accountId));
+      } catch {
+        // The entries simply go stale at their TTL and their next calls read them afresh,
+        // which reports the database error to those callers.
+        continue;
+      }
+      if (generation !== this.#generation) {
+        // A change arrived meanwhile: the answer may predate it. Queue them again on next use.
+        for (const entry of batch) entry.refreshAt = 0;
+        continue;
+      }
+      const current = new Map(versions.map((version) => [version.id, version]));
+      const now = this.#clock();
+      for (const entry of batch) {
+        const version = current.get(entry.accountId);
+        if (version !== undefined && fingerprintOf(version, planFingerprintOf(version)) === entry.fingerprint) {
+          entry.staleAt = now + this.#ttlMs;
+          entry.refreshAt = now + this.#ttlMs * REVALIDATE_AFTER;
+          continue;
+        }
+        // Changed or deleted without a notification reaching us (another instance, a lost
+        // NOTIFY, a hand edit): drop it, and the connection's plan too if that is what changed.
+        const plan = this.#plans.get(entry.connectionName);
+        if (plan && (version === undefined || plan.fingerprint !== planFingerprintOf(version))) this.#plans.delete(entry.connectionName);
+        this.#drop(entry);
+      }
+      if (this.#revalidationQueue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Removes this very entry (not a newer one loaded meanwhile). */
+  #drop(entry: ResolvedAccount): void {
+    const accounts = this.#cache.get(entry.connectionName);
+    if (accounts?.get(entry.identifier) === entry) {
+      accounts.delete(entry.identifier);
+      this.#size--;
+    }
   }
 
   /** Loads (single-flight per key) and caches; throws CONNECTION_NOT_FOUND / ACCOUNT_NOT_FOUND. */
@@ -162,6 +245,7 @@ export class AccountResolver {
       pattern,
       sharedTarget: templateFields(definition.proxy_url).length === 0 ? parseProxyBase(definition.proxy_url) : undefined,
       droppedHeaders: injectedHeaderNames(pattern),
+      fingerprint: planFingerprintOf({ connection_updated_at: connection.updated_at, connection_enabled: connection.enabled, connector_updated_at: connectorRow.updated_at }),
       staleAt: this.#clock() + this.#ttlMs,
     };
     if (generation === this.#generation) this.#plans.set(connectionName, plan);
@@ -202,12 +286,27 @@ export class AccountResolver {
       droppedHeaders: plan.droppedHeaders,
       oauth,
       // Each entry's own TTL, so 100,000 entries loaded with one plan do not all expire at once.
-      // The copied plan fields can thus be up to two TTLs old if a config change's notification
-      // was lost (a notified change clears everything at once).
+      // Revalidation compares the connection's and connector's markers too, so a config change
+      // whose notification was lost is seen within a TTL like an account change.
       staleAt: this.#clock() + this.#ttlMs,
+      refreshAt: this.#clock() + this.#ttlMs * REVALIDATE_AFTER,
+      fingerprint: fingerprintOf(account, plan.fingerprint),
       usagePeriod: 0,
     };
   }
+}
+
+/**
+ * What changes whenever anything the cache copied from the rows changes: every write to an
+ * account sets `updated_at` (credential writes also bump `credentials_version`, a status change
+ * sets `status`); connection and connector updates set their `updated_at`.
+ */
+function fingerprintOf(account: Pick<AccountVersion, 'status' | 'credentials_version' | 'updated_at'>, planFingerprint: string): string {
+  return `${account.status}|${account.credentials_version}|${account.updated_at}|${planFingerprint}`;
+}
+
+function planFingerprintOf(version: Pick<AccountVersion, 'connection_updated_at' | 'connection_enabled' | 'connector_updated_at'>): string {
+  return `${version.connection_updated_at}|${version.connection_enabled}|${version.connector_updated_at}`;
 }
 
 function loadingKey(connectionName: string, identifier: string): string {

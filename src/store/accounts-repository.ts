@@ -141,6 +141,20 @@ export function accountsRepository(db: Kysely<Database>): AccountRepository {
         .executeTakeFirst();
     },
 
+    async versions(ids) {
+      if (ids.length === 0) return [];
+      return await db
+        .selectFrom('connected_accounts as a')
+        .innerJoin('connections as c', 'c.id', 'a.connection_id')
+        .innerJoin('connectors as p', 'p.id', 'c.connector_id')
+        .select([
+          'a.id', 'a.status', 'a.credentials_version', 'a.updated_at',
+          'c.updated_at as connection_updated_at', 'c.enabled as connection_enabled', 'p.updated_at as connector_updated_at',
+        ])
+        .where('a.id', 'in', ids)
+        .execute();
+    },
+
     async touchLastUsed(entries) {
       const latest = new Map<string, number>();
       for (const { id, at } of entries) latest.set(id, Math.max(at, latest.get(id) ?? at));

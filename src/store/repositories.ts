@@ -70,6 +70,17 @@ export interface AccountFilter {
   status?: AccountStatus;
 }
 
+/** Change markers of an account and of what it depends on (see AccountRepository.versions). */
+export interface AccountVersion {
+  id: string;
+  status: AccountStatus;
+  credentials_version: number;
+  updated_at: number;
+  connection_updated_at: number;
+  connection_enabled: number;
+  connector_updated_at: number;
+}
+
 export interface AccountRepository {
   /**
    * Atomic get-or-create on (connection_id, identifier): concurrent callers all get the one row.
@@ -117,6 +128,11 @@ export interface AccountRepository {
     patch: { credentials: string; token_expires_at: number | null; granted_scopes: string | null; now: number },
   ): Promise<AccountRow | undefined>;
   setStatus(id: string, status: AccountStatus, now: number): Promise<AccountRow | undefined>;
+  /**
+   * What the proxy's cache compares to tell whether a cached account is still current: for each
+   * id that still exists, its row's and its connection's and connector's change markers.
+   */
+  versions(ids: readonly string[]): Promise<AccountVersion[]>;
   /** Batched `last_used_at` flush: sets the max of the stored and given times. */
   touchLastUsed(entries: ReadonlyArray<{ id: string; at: number }>): Promise<void>;
   /** Deletes the account and its authorization sessions. */

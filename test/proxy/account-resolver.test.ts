@@ -119,6 +119,86 @@ describe('AccountResolver', () => {
     assert.equal(resolver.peek(connectionName, 'grace'), fresh);
   });
 
+  describe('revalidation ahead of the TTL', () => {
+    test('an entry in use is checked in the background and, unchanged, lives another TTL without a re-read', async () => {
+      await addAccount(connectionId, 'henry', 'sk_henry');
+      let now = 1_000;
+      const resolver = resolverWith(new ChangeFeed(), () => now);
+      const entry = await resolver.resolve(connectionName, 'henry');
+      now += 44_999;
+      assert.equal(resolver.peek(connectionName, 'henry'), entry);
+      await resolver.revalidated();
+      assert.equal(entry.staleAt, 61_000, 'before three quarters of the TTL nothing is checked');
+      now += 1;
+      assert.equal(resolver.peek(connectionName, 'henry'), entry, 'served at once while it is checked');
+      await resolver.revalidated();
+      assert.equal(entry.staleAt, now + 60_000);
+      now += 30_000;
+      assert.equal(resolver.peek(connectionName, 'henry'), entry, 'past the first TTL, the same entry: no re-read, no decrypt');
+    });
+
+    test('a row changed without a notification (another instance, a hand edit) is dropped and read afresh', async () => {
+      const id = await addAccount(connectionId, 'iris', 'sk_iris');
+      let now = 1_000;
+      const resolver = resolverWith(new ChangeFeed(), () => now);
+      await resolver.resolve(connectionName, 'iris');
+      await store.accounts.setStatus(id, 'EXPIRED', 2_000);
+      now += 50_000;
+      assert.ok(resolver.peek(connectionName, 'iris'));
+      await resolver.revalidated();
+      assert.equal(resolver.peek(connectionName, 'iris'), undefined);
+      assert.equal((await resolver.resolve(connectionName, 'iris')).status, 'EXPIRED');
+    });
+
+    test('a deleted account and a disabled connection are seen the same way', async () => {
+      const connector = connectorRow({ definition: apiKeyDefinition('https://api.acme.example/v1') });
+      await store.connectors.insert(connector);
+      const connection = connectionRow(connector.id);
+      await store.connections.insert(connection);
+      const gone = await addAccount(connection.id, 'jack', 'sk_jack');
+      await addAccount(connection.id, 'kate', 'sk_kate');
+      let now = 1_000;
+      const resolver = resolverWith(new ChangeFeed(), () => now);
+      await resolver.resolve(connection.name, 'jack');
+      await resolver.resolve(connection.name, 'kate');
+      await store.accounts.delete(gone);
+      await store.connections.update(connection.id, { enabled: 0, updated_at: 2_000 });
+      now += 50_000;
+      resolver.peek(connection.name, 'jack');
+      resolver.peek(connection.name, 'kate');
+      await resolver.revalidated();
+      assert.equal(resolver.peek(connection.name, 'jack'), undefined);
+      assert.equal(resolver.peek(connection.name, 'kate'), undefined);
+      await assert.rejects(resolver.resolve(connection.name, 'jack'), { code: 'ACCOUNT_NOT_FOUND' });
+      assert.equal((await resolver.resolve(connection.name, 'kate')).connectionEnabled, false, 'the connection is read again too');
+    });
+
+    test('an answer that may predate a change does not extend anything', async () => {
+      await addAccount(connectionId, 'liam', 'sk_liam');
+      let now = 1_000;
+      const changes = new ChangeFeed();
+      const resolver = resolverWith(changes, () => now);
+      const entry = await resolver.resolve(connectionName, 'liam');
+      const versions = store.accounts.versions;
+      store.accounts.versions = async (ids) => {
+        const answer = await versions(ids);
+        changes.accountChanged(connectionName, 'someone-else');
+        return answer;
+      };
+      try {
+        now += 50_000;
+        resolver.peek(connectionName, 'liam');
+        await resolver.revalidated();
+      } finally {
+        store.accounts.versions = versions;
+      }
+      assert.equal(entry.staleAt, 61_000, 'not extended');
+      assert.equal(resolver.peek(connectionName, 'liam'), entry, 'still served until its TTL');
+      await resolver.revalidated();
+      assert.equal(entry.staleAt, now + 60_000, 'queued again on its next use, and extended then');
+    });
+  });
+
   test('unknown connection and account names are refused with their codes', async () => {
     const resolver = resolverWith();
     await assert.rejects(resolver.resolve('no-such-connection', 'alice'), { code: 'CONNECTION_NOT_FOUND' });

@@ -167,6 +167,27 @@ for (const database of databases) {
       assert.equal((await store.accounts.findById(a.id))?.updated_at, a.updated_at, 'use is not a modification');
     });
 
+    test('versions gives the change markers of existing accounts, their connection and connector, as numbers', async () => {
+      const { account, connection } = await seedAccount(store);
+      const { account: other } = await seedAccount(store);
+      const [version, ...rest] = await store.accounts.versions([account.id, 'ca_gone']);
+      assert.equal(rest.length, 0, 'a missing id is simply absent');
+      const connector = await store.connectors.find(connection.connector_id);
+      assert.deepEqual(version, {
+        id: account.id,
+        status: account.status,
+        credentials_version: account.credentials_version,
+        updated_at: account.updated_at,
+        connection_updated_at: connection.updated_at,
+        connection_enabled: connection.enabled,
+        connector_updated_at: connector!.updated_at,
+      });
+      assert.equal((await store.accounts.versions([account.id, other.id])).length, 2);
+      assert.deepEqual(await store.accounts.versions([]), []);
+      await store.accounts.setStatus(account.id, 'EXPIRED', NOW + 5);
+      assert.equal((await store.accounts.versions([account.id]))[0]?.updated_at, NOW + 5);
+    });
+
     test('touchLastUsed flushes more accounts than one batch holds', async () => {
       const accounts = [];
       for (let i = 0; i < 450; i++) accounts.push((await seedAccount(store)).account);

@@ -66,7 +66,7 @@ export const SETTINGS = [
   ['LOG_LEVEL', 'info', `One of ${LOG_LEVELS.join(', ')}.`],
   ['TOOLPROXY_LINK_TTL_SECONDS', '600', 'How long an authorization link stays valid.'],
   ['TOOLPROXY_TOKEN_TTL_SECONDS', '3600', 'Lifetime of the app access tokens from POST /oauth/token.'],
-  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '300000 on SQLite, 60000 on Postgres', 'How long the proxy trusts its in-memory copy of an account before re-reading it. Every write invalidates it at once, on every instance (Postgres LISTEN/NOTIFY); the TTL only bounds how stale a copy can get if a notification is lost.'],
+  ['TOOLPROXY_ACCOUNT_CACHE_TTL_MS', '300000 on SQLite, 60000 on Postgres', 'How long the proxy trusts its in-memory copy of an account before re-reading it. Every write invalidates it at once, on every instance (Postgres LISTEN/NOTIFY); the TTL only bounds how stale a copy can get if a notification is lost. Accounts in use are re-checked in the background before their copy expires.'],
   ['TOOLPROXY_BODY_LIMIT_BYTES', '1048576', 'Largest JSON body the management API accepts.'],
   ['TOOLPROXY_UPSTREAM_CONNECT_TIMEOUT_MS', '10000', 'Upstream connect timeout.'],
   ['TOOLPROXY_UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time to wait for upstream response headers.'],

@@ -113,7 +113,7 @@ export class AccountResolver {
     return entry;
   }
 
-  /** Settles when the revalidations queued so far are done (for tests and shutdown). */
+  /** Settles when the revalidations queued so far are done (tests wait on it). */
   async revalidated(): Promise<void> {
     while (this.#revalidating) await this.#revalidating;
   }

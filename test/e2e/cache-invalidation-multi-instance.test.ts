@@ -104,7 +104,9 @@ test('an account deleted on one instance is gone on the other at once', async (t
 
 test('after its listener session is killed, an instance reconnects and drops what it cached meanwhile', async (t) => {
   if (!database) return t.skip('Postgres not reachable');
-  await connectApiKey(a, { name: 'files', proxyUrl: `${upstream.url}/v1` });
+  // Set up through b itself: its own writes reach its cache synchronously, so no notification
+  // from a can arrive late and drop what b is about to cache.
+  await connectApiKey(b, { name: 'files', proxyUrl: `${upstream.url}/v1` });
   assert.equal((await call(b, tokenB, 'files', '/customers')).status, 200);
 
   // A change no instance announces (as if its NOTIFY were lost): b keeps serving its cached copy.

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.ts';
 import { inTransaction } from './in-transaction.ts';
 import { keyset, toPage } from './pagination.ts';
-import type { ConnectorRepository } from './repositories.ts';
+import type { BuiltInSync, ConnectorRepository } from './repositories.ts';
 import type { Database } from './schema.ts';
 
 export function connectorsRepository(db: Kysely<Database>, dialect: StoreDialect): ConnectorRepository {
@@ -25,11 +25,53 @@ export function connectorsRepository(db: Kysely<Database>, dialect: StoreDialect
       return row !== undefined;
     },
 
-    async list(page) {
+    async list(page, filter = {}) {
       const ks = keyset(page);
       let query = db.selectFrom('connectors').selectAll().orderBy('id').limit(ks.limit);
       if (ks.after !== undefined) query = query.where('id', '>', ks.after);
+      if (filter.origin !== undefined) query = query.where('origin', '=', filter.origin);
       return toPage(await query.execute(), ks);
+    },
+
+    async syncBuiltIns(rows) {
+      const outcome: BuiltInSync = { inserted: [], updated: [], taken: [] };
+      if (rows.length === 0) return outcome;
+      return inTransaction(db, async (trx) => {
+        const stored = await trx
+          .selectFrom('connectors')
+          .select(['identifier', 'origin', 'display_name', 'description', 'definition'])
+          .where('identifier', 'in', rows.map((row) => row.identifier))
+          .execute();
+        const byIdentifier = new Map(stored.map((row) => [row.identifier, row]));
+        const missing = rows.filter((row) => !byIdentifier.has(row.identifier));
+        if (missing.length > 0) {
+          // Another instance starting at the same moment may insert them first: theirs stand.
+          await trx
+            .insertInto('connectors')
+            .values(missing.map((row) => ({ ...row, origin: 'catalog' as const })))
+            .onConflict((conflict) => conflict.column('identifier').doNothing())
+            .execute();
+          outcome.inserted.push(...missing.map((row) => row.identifier));
+        }
+        for (const row of rows) {
+          const current = byIdentifier.get(row.identifier);
+          if (current === undefined) continue;
+          if (current.origin !== 'catalog') {
+            outcome.taken.push(row.identifier);
+            continue;
+          }
+          if (current.definition === row.definition && current.display_name === row.display_name && current.description === row.description) continue;
+          const { display_name, description, definition, updated_at } = row;
+          await trx
+            .updateTable('connectors')
+            .set({ display_name, description, definition, updated_at })
+            .where('identifier', '=', row.identifier)
+            .where('origin', '=', 'catalog')
+            .execute();
+          outcome.updated.push(row.identifier);
+        }
+        return outcome;
+      });
     },
 
     async update(id, patch) {

@@ -6,6 +6,7 @@ import type {
   AuthorizationSessionRow,
   ConnectionRow,
   ConnectionUpdate,
+  ConnectorOrigin,
   ConnectorRow,
   NewAccountRow,
   NewConnectionRow,
@@ -47,10 +48,26 @@ export interface ConnectorRepository {
   /** By `id` (`prov_…`) or by `identifier`. */
   find(idOrIdentifier: string): Promise<ConnectorRow | undefined>;
   identifierExists(identifier: string): Promise<boolean>;
-  list(page: PageRequest): Promise<Page<ConnectorRow>>;
+  list(page: PageRequest, filter?: { origin?: ConnectorOrigin }): Promise<Page<ConnectorRow>>;
+  /**
+   * Makes the built-in rows match the catalog: adds the missing ones and rewrites the ones whose
+   * definition changed, in one transaction. An identifier a custom connector holds is left alone.
+   */
+  syncBuiltIns(rows: readonly BuiltInConnectorRow[]): Promise<BuiltInSync>;
   update(id: string, patch: Pick<ConnectorRow, 'display_name' | 'description' | 'definition' | 'updated_at'>): Promise<void>;
   /** Deletes only when no connection uses it; returns false (and deletes nothing) otherwise. */
   deleteIfUnused(id: string): Promise<'deleted' | 'in_use' | 'not_found'>;
+}
+
+/** A catalog connector as stored: `origin` is implied. */
+export type BuiltInConnectorRow = Omit<ConnectorRow, 'origin'>;
+
+/** Identifiers, by what syncing the catalog did to them. */
+export interface BuiltInSync {
+  inserted: string[];
+  updated: string[];
+  /** Held by a custom connector: the built-in one is not installed. */
+  taken: string[];
 }
 
 export interface ConnectionRepository {

@@ -28,9 +28,13 @@ export interface ConnectorTable {
   description: string;
   /** The full validated definition as JSON text (display_name, proxy_url, auth_patterns, …). */
   definition: string;
+  /** `custom` (made through the API) or `catalog` (built in, from catalog/*.yaml; read-only). */
+  origin: ColumnType<ConnectorOrigin, ConnectorOrigin | undefined, ConnectorOrigin>;
   created_at: number;
   updated_at: number;
 }
+
+export type ConnectorOrigin = 'custom' | 'catalog';
 
 export interface ConnectionTable {
   /** `conn_…` */

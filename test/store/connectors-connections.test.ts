@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { withTestDatabases } from '../helpers/databases.ts';
-import { accountRow, connectionRow, connectorRow, NOW, seedConnection } from './fixtures.ts';
+import { accountRow, connectionRow, connectorRow, newId, NOW, seedConnection } from './fixtures.ts';
 
 const databases = await withTestDatabases();
 
@@ -50,6 +50,51 @@ for (const database of databases) {
       assert.equal(row?.definition, '{"display_name":"Acme 2"}');
       assert.equal(row?.updated_at, NOW + 5);
       assert.equal(row?.identifier, connector.identifier);
+    });
+
+    test('syncs built-in connectors: adds the missing, rewrites the changed, never touches a custom one', async () => {
+      const suffix = newId('x').slice(2);
+      const builtIn = (name: string, definition: string) => {
+        const { origin: _origin, ...row } = connectorRow({ identifier: `${name}-${suffix}`, definition });
+        return row;
+      };
+      const custom = connectorRow({ identifier: `gamma-${suffix}` });
+      await store.connectors.insert(custom);
+      const first = [builtIn('alpha', '{"v":1}'), builtIn('beta', '{"v":1}'), builtIn('gamma', '{"v":1}')];
+      assert.deepEqual(await store.connectors.syncBuiltIns(first), {
+        inserted: [`alpha-${suffix}`, `beta-${suffix}`],
+        updated: [],
+        taken: [`gamma-${suffix}`],
+      });
+      assert.equal((await store.connectors.find(`alpha-${suffix}`))?.origin, 'catalog');
+      assert.deepEqual(await store.connectors.find(custom.id), custom, 'the custom connector is kept as it was');
+
+      // The next start: nothing changed, then one definition changed (new ids are ignored for known rows).
+      const same = [builtIn('alpha', '{"v":1}'), builtIn('beta', '{"v":1}')];
+      assert.deepEqual(await store.connectors.syncBuiltIns(same), { inserted: [], updated: [], taken: [] });
+      const alphaBefore = await store.connectors.find(`alpha-${suffix}`);
+      const changed = [{ ...builtIn('alpha', '{"v":2}'), updated_at: NOW + 9 }, builtIn('beta', '{"v":1}')];
+      assert.deepEqual(await store.connectors.syncBuiltIns(changed), { inserted: [], updated: [`alpha-${suffix}`], taken: [] });
+      const alphaAfter = await store.connectors.find(`alpha-${suffix}`);
+      assert.equal(alphaAfter?.id, alphaBefore?.id, 'connections keep pointing at the same row');
+      assert.equal(alphaAfter?.definition, '{"v":2}');
+      assert.equal(alphaAfter?.updated_at, NOW + 9);
+      assert.equal(alphaAfter?.created_at, alphaBefore?.created_at);
+    });
+
+    test('lists connectors by origin', async () => {
+      const suffix = newId('x').slice(2);
+      const { origin: _origin, ...catalogRow } = connectorRow({ identifier: `listed-builtin-${suffix}` });
+      await store.connectors.syncBuiltIns([catalogRow]);
+      const custom = connectorRow({ identifier: `listed-custom-${suffix}` });
+      await store.connectors.insert(custom);
+      const identifiers = async (filter?: { origin?: 'custom' | 'catalog' }) =>
+        (await store.connectors.list({ pageSize: 1000 }, filter)).items.map((row) => row.identifier);
+      assert.ok((await identifiers({ origin: 'catalog' })).includes(catalogRow.identifier));
+      assert.ok(!(await identifiers({ origin: 'catalog' })).includes(custom.identifier));
+      assert.ok((await identifiers({ origin: 'custom' })).includes(custom.identifier));
+      assert.ok(!(await identifiers({ origin: 'custom' })).includes(catalogRow.identifier));
+      assert.ok((await identifiers()).includes(catalogRow.identifier) && (await identifiers()).includes(custom.identifier));
     });
 
     test('deletes a connector only when no connection uses it', async () => {

@@ -15,6 +15,7 @@ export function connectorRow(overrides: Partial<NewConnectorRow> = {}): NewConne
     display_name: 'Acme',
     description: 'Acme billing API',
     definition: '{"display_name":"Acme"}',
+    origin: 'custom',
     created_at: NOW,
     updated_at: NOW,
     ...overrides,

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../dialect.ts';
 import { initialMigration } from './0001-initial.ts';
 import { oauthMigration } from './0002-oauth.ts';
+import { catalogMigration } from './0003-catalog.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -12,6 +13,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-oauth': oauthMigration(dialect),
+    '0003-catalog': catalogMigration(),
   };
 }
 

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { ConnectorDefinition } from './definition-schema.ts';
+import { validateDefinition } from './validate-definition.ts';
+
+/** A built-in connector: a catalog file, validated like any custom definition. */
+export interface CatalogEntry {
+  /** The file name without `.yaml`; stable across versions, since connections refer to it. */
+  identifier: string;
+  definition: ConnectorDefinition;
+}
+
+export const CATALOG_IDENTIFIER = /^[a-z0-9][a-z0-9-]{0,47}$/;
+
+/**
+ * Reads every `<identifier>.yaml` in `dir` (the built-in catalog, DESIGN.md §2), in name order.
+ * The catalog ships with the code, so a file that does not validate is a bug in this release:
+ * it fails the start with every problem named rather than leaving a connector half-described.
+ */
+export function loadCatalog(dir: string): CatalogEntry[] {
+  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort();
+  const failures: string[] = [];
+  const entries: CatalogEntry[] = [];
+  for (const file of files) {
+    const identifier = file.slice(0, -'.yaml'.length);
+    if (!CATALOG_IDENTIFIER.test(identifier)) {
+      failures.push(`${file}: the name must match ${CATALOG_IDENTIFIER.source} (it becomes the identifier)`);
+      continue;
+    }
+    let document: unknown;
+    try {
+      document = parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    } catch (error) {
+      failures.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const result = validateDefinition(document);
+    if (result.ok) entries.push({ identifier, definition: result.definition });
+    else failures.push(...result.problems.map((problem) => `${file}: ${problem.path || '/'} ${problem.message}`));
+  }
+  if (failures.length > 0) throw new Error(`the built-in connector catalog in ${dir} is invalid:\n  ${failures.join('\n  ')}`);
+  return entries;
+}

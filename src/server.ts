@@ -112,7 +112,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
-    const proxy = new ProxyService({ resolver, forwarder, usage, refresher, refreshWindowMs: config.oauth.refreshWindowMs, clock });
+    const proxy = new ProxyService({ resolver, forwarder, usage, refresher, refreshWindowMs: config.oauth.refreshWindowMs, clock, userAgent: `toolproxy/${VERSION}` });
     const requestLog = new RequestLog({
       store,
       clock,

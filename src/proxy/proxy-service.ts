@@ -38,6 +38,7 @@ export class ProxyService {
   readonly #refresher: TokenRefresher | undefined;
   readonly #refreshWindowMs: number;
   readonly #clock: () => number;
+  readonly #userAgent: string | undefined;
 
   constructor(deps: {
     resolver: AccountResolver;
@@ -46,6 +47,8 @@ export class ProxyService {
     refresher?: TokenRefresher;
     refreshWindowMs?: number;
     clock?: () => number;
+    /** Sent when the caller sends no User-Agent: some APIs (GitHub) refuse a request without one. */
+    userAgent?: string;
   }) {
     this.#resolver = deps.resolver;
     this.#forwarder = deps.forwarder;
@@ -53,6 +56,7 @@ export class ProxyService {
     this.#refresher = deps.refresher;
     this.#refreshWindowMs = deps.refreshWindowMs ?? 300_000;
     this.#clock = deps.clock ?? Date.now;
+    this.#userAgent = deps.userAgent;
   }
 
   async forward(call: ProxyCall): Promise<ProxyResult> {
@@ -108,6 +112,7 @@ export class ProxyService {
     const url = joinUpstreamUrl(target, call.pathAndQuery);
     const path = withInjectedQuery(url.slice(target.origin.length), account.injectedQuery);
     const headers = forwardableRequestHeaders(call.headers, account.droppedHeaders);
+    if (this.#userAgent !== undefined && headers['user-agent'] === undefined) headers['user-agent'] = this.#userAgent;
     const length = call.headers['content-length'];
     if (body && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;
     Object.assign(headers, account.injectedHeaders);

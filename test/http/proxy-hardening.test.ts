@@ -111,6 +111,13 @@ describe('request headers (P5, P6, P7)', () => {
     assert.equal(seen.headers['x-trace'], 't1');
     assert.equal(seen.headers.accept, 'application/json');
   });
+
+  test("the caller's User-Agent passes unchanged; without one the upstream sees toolproxy's (GitHub refuses none)", async () => {
+    assert.equal((await call(server, token, 'hard', '/v1/echo', { headers: { 'User-Agent': 'agent-sdk/2.1' } })).status, 200);
+    assert.equal(upstream.received.at(-1)!.headers['user-agent'], 'agent-sdk/2.1');
+    assert.equal((await call(server, token, 'hard', '/v1/echo')).status, 200);
+    assert.match(upstream.received.at(-1)!.headers['user-agent'] ?? '', /^toolproxy\/\d+\.\d+\.\d+$/);
+  });
 });
 
 describe('redirects are returned, never followed (P12)', () => {

@@ -28,6 +28,7 @@ export const ERROR_CATALOGUE = {
   CONNECTOR_NOT_FOUND: [404, 'No connector with this identifier.'],
   CONNECTOR_INVALID: [422, 'The connector definition is invalid; see details for every problem.'],
   CONNECTOR_IN_USE: [409, 'The connector is used by connections. Delete them first.'],
+  CONNECTOR_BUILT_IN: [409, 'Built-in connectors cannot be replaced or deleted. To change one, create a custom connector from its definition.'],
   CONNECTOR_TEMPLATE_ERROR: [409, "The connector's proxy_url cannot be rendered for this account: a template field is missing or invalid. Send the user a new authorization link."],
 
   // Connections

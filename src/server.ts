@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
@@ -18,8 +19,10 @@ import { ALPN_PROTOCOLS, type Http2Handler, listenDualProtocol } from './compat/
 import type { NodeHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
+import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
@@ -55,6 +58,8 @@ export interface ServerOverrides {
   logStream?: NodeJS.WritableStream;
   /** Serve HTTPS (HTTP/1.1 and, via ALPN, h2) with this PEM key and certificate. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** The built-in connector catalog; `catalog/` in the package by default. */
+  catalogDir?: string;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -76,6 +81,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
     const connectors = new ConnectorsService({ store, clock, changes });
+    const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
     const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
@@ -136,6 +142,9 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    if (catalog.taken.length > 0) {
+      ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
+    }
     // Postgres: instances sharing the database hear each other's changes (DESIGN.md §4). Loaded
     // only then, like pg itself.
     const relay = config.database.kind === 'postgres'

@@ -128,6 +128,19 @@ class SeedFlowTest(unittest.TestCase):
         self.assertEqual((first.action, second.action), ("created", "replaced"))
         self.assertEqual(client.connectors.get(first.connector.identifier).definition["description"], "v2")
 
+        built_in = client.connectors.list(page_size=100, type="builtin").connectors
+        self.assertTrue(built_in and all(not c.is_custom for c in built_in))
+        self.assertIn("stripe", [c.identifier for c in built_in])
+        self.assertTrue(all(c.is_custom for c in client.connectors.list(page_size=100, type="custom").connectors))
+        copied = client.connectors.apply(dict(client.connectors.get("stripe").definition, proxy_url=self.upstream.url))
+        self.assertEqual(copied.action, "created")
+        self.assertNotEqual(copied.connector.identifier, "stripe")
+        with self.assertRaises(ToolproxyApiError) as built_in_refused:
+            client.connectors.delete("stripe")
+        self.assertEqual(built_in_refused.exception.code, "CONNECTOR_BUILT_IN")
+        with self.assertRaises(ValueError):
+            client.connectors.list(type="DEFAULT")
+
         made = client.api_clients.create(name="py-worker")
         self.assertTrue(made.client_secret.startswith("tps_"))
         self.assertNotIn(made.client_secret, repr(client.api_clients.list()))

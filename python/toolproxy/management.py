@@ -8,9 +8,12 @@ from ._transport import Transport, segment
 from .errors import ToolproxyError
 from .models import ApiClient, AppliedConnector, Connection, ConnectionsPage, Connector, ConnectorsPage, CreatedApiClient
 
+# ``type`` of ``Connectors.list`` → the server's ``filter.provider_type``.
+_PROVIDER_TYPE = {"builtin": "DEFAULT", "custom": "CUSTOM", "all": "ALL"}
+
 
 class Connectors:
-    """Connector definitions ("bring your own connector"): how an upstream API authenticates."""
+    """Connectors, built-in (the server's catalog, read-only) and custom: how an upstream API authenticates."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -23,8 +26,18 @@ class Connectors:
     def get(self, identifier: str, timeout: Optional[float] = None) -> Connector:
         return Connector.from_wire(self._transport.json("GET", f"/api/v1/custom-providers/{segment(identifier)}", timeout=timeout)["provider"])
 
-    def list(self, page_size: Optional[int] = None, page_token: Optional[str] = None, timeout: Optional[float] = None) -> ConnectorsPage:
-        wire = self._transport.json("GET", "/api/v1/providers", query={"page_size": page_size, "page_token": page_token}, timeout=timeout)
+    def list(
+        self,
+        page_size: Optional[int] = None,
+        page_token: Optional[str] = None,
+        type: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> ConnectorsPage:
+        """``type``: ``"builtin"`` (the server's catalog), ``"custom"`` or ``"all"`` (the default)."""
+        if type is not None and type not in _PROVIDER_TYPE:
+            raise ValueError("type must be 'builtin', 'custom' or 'all'")
+        query = {"page_size": page_size, "page_token": page_token, "filter.provider_type": _PROVIDER_TYPE.get(type or "all")}
+        wire = self._transport.json("GET", "/api/v1/providers", query=query, timeout=timeout)
         return ConnectorsPage([Connector.from_wire(p) for p in wire["providers"]], wire.get("next_page_token"))
 
     def replace(self, identifier: str, definition: Mapping[str, Any], timeout: Optional[float] = None) -> Connector:
@@ -33,12 +46,13 @@ class Connectors:
         return Connector.from_wire(wire["provider"])
 
     def delete(self, identifier: str, timeout: Optional[float] = None) -> None:
-        """Refused with ``CONNECTOR_IN_USE`` while connections use it."""
+        """Refused with ``CONNECTOR_IN_USE`` while connections use it, and ``CONNECTOR_BUILT_IN`` for a built-in one."""
         self._transport.json("DELETE", f"/api/v1/custom-providers/{segment(identifier)}", timeout=timeout)
 
     def apply(self, definition: Mapping[str, Any], timeout: Optional[float] = None) -> AppliedConnector:
         """Creates the connector, or replaces the one it names: the one whose ``identifier`` the
-        definition gives, else the one with the same ``display_name``."""
+        definition gives, else the one with the same ``display_name``. Only custom connectors are
+        candidates: a file named like a built-in one becomes a custom connector."""
         existing = self._find(definition, timeout)
         if existing:
             return AppliedConnector(self.replace(existing, definition, timeout), "replaced")
@@ -48,7 +62,7 @@ class Connectors:
         everything: List[Connector] = []
         token: Optional[str] = None
         while True:
-            page = self.list(page_size=100, page_token=token, timeout=timeout)
+            page = self.list(page_size=100, page_token=token, type="custom", timeout=timeout)
             everything.extend(page.connectors)
             token = page.next_page_token
             if not token:

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { type Connector, type ConnectorDefinition, ToolproxyApiError } from '../../packages/sdk/src/index.ts';
 import type { Problem } from '../errors.ts';
@@ -17,6 +17,7 @@ interface LoadedDefinition {
 const columns = [
   { header: 'identifier', value: (c: Connector) => c.identifier },
   { header: 'name', value: (c: Connector) => c.displayName },
+  { header: 'source', value: (c: Connector) => (c.isCustom ? 'custom' : 'built-in') },
   { header: 'type', value: (c: Connector) => c.definition.auth_patterns.map((p) => p.type).join(',') },
   { header: 'proxy_url', value: (c: Connector) => c.definition.proxy_url },
   { header: 'updated', value: (c: Connector) => c.updatedAt },
@@ -60,12 +61,13 @@ export function registerConnectors(program: Command, io: CliIo): void {
 
   connectors
     .command('list')
-    .description('list connectors')
-    .action(async (_options: unknown, command: Command) => {
+    .description('list connectors, built-in and custom')
+    .addOption(new Option('--type <type>', 'only built-in or only custom connectors').choices(['builtin', 'custom', 'all']).default('all'))
+    .action(async (options: { type: 'builtin' | 'custom' | 'all' }, command: Command) => {
       const cli = new CliContext(io, command);
       const client = cli.client();
       const all = await allPages(async (pageToken) => {
-        const page = await client.connectors.list({ pageSize: 100, ...(pageToken ? { pageToken } : {}) });
+        const page = await client.connectors.list({ pageSize: 100, type: options.type, ...(pageToken ? { pageToken } : {}) });
         return { items: page.connectors, nextPageToken: page.nextPageToken };
       });
       cli.table(all, columns, 'No connectors yet. Create one with: toolproxy connectors apply -f connector.yaml');

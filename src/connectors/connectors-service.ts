@@ -3,16 +3,18 @@ import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Page, PageRequest } from '../store/repositories.ts';
-import type { ConnectorRow } from '../store/schema.ts';
+import type { BuiltInSync, Page, PageRequest } from '../store/repositories.ts';
+import type { ConnectorOrigin, ConnectorRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { CatalogEntry } from './catalog.ts';
 import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
 import { assertValidDefinition } from './validate-definition.ts';
 
 export type ConnectorView = ConnectorDefinition & {
   id: string;
   identifier: string;
-  is_custom: true;
+  /** false for the built-in catalog's connectors, which cannot be replaced or deleted. */
+  is_custom: boolean;
   created_at: string;
   updated_at: string;
 };
@@ -25,7 +27,12 @@ export interface LoadedConnector {
   pattern: AuthPattern;
 }
 
-/** "Bring your own connector": custom connector definitions (reference §1.1). */
+/** What `filter.provider_type` asks for (the reference's ProviderType): built-in, custom or both. */
+export type ConnectorKind = 'DEFAULT' | 'CUSTOM' | 'ALL';
+
+const ORIGIN_OF_KIND: Record<ConnectorKind, ConnectorOrigin | undefined> = { DEFAULT: 'catalog', CUSTOM: 'custom', ALL: undefined };
+
+/** Connectors: the built-in catalog and "bring your own connector" definitions (reference §1.1). */
 export class ConnectorsService {
   readonly #store: Store;
   readonly #clock: Clock;
@@ -46,6 +53,7 @@ export class ConnectorsService {
       display_name: definition.display_name,
       description: definition.description ?? '',
       definition: JSON.stringify(definition),
+      origin: 'custom',
       created_at: now,
       updated_at: now,
     };
@@ -58,8 +66,9 @@ export class ConnectorsService {
     return toView(row, definition);
   }
 
-  async list(page: PageRequest): Promise<Page<ConnectorView>> {
-    const result = await this.#store.connectors.list(page);
+  async list(page: PageRequest, kind: ConnectorKind = 'ALL'): Promise<Page<ConnectorView>> {
+    const origin = ORIGIN_OF_KIND[kind];
+    const result = await this.#store.connectors.list(page, origin === undefined ? {} : { origin });
     return { items: result.items.map((row) => toView(row, parseDefinition(row))), nextPageToken: result.nextPageToken };
   }
 
@@ -69,6 +78,7 @@ export class ConnectorsService {
    */
   async replace(idOrIdentifier: string, input: unknown): Promise<ConnectorView> {
     const current = await this.load(idOrIdentifier);
+    assertCustom(current.row);
     const definition = assertValidDefinition(input);
     const nextType = firstPattern(definition).type;
     if (nextType !== current.pattern.type) {
@@ -92,10 +102,32 @@ export class ConnectorsService {
 
   async delete(idOrIdentifier: string): Promise<void> {
     const { row } = await this.load(idOrIdentifier);
+    assertCustom(row);
     const outcome = await this.#store.connectors.deleteIfUnused(row.id);
     if (outcome === 'in_use') throw new ToolproxyError('CONNECTOR_IN_USE');
     if (outcome === 'not_found') throw new ToolproxyError('CONNECTOR_NOT_FOUND');
     this.#changes.configChanged();
+  }
+
+  /**
+   * Installs the built-in catalog, or brings it up to date after an upgrade: run on every start.
+   * A running instance that cached a changed built-in hears of it like of any connector change.
+   */
+  async installCatalog(entries: readonly CatalogEntry[]): Promise<BuiltInSync> {
+    const now = this.#clock();
+    const outcome = await this.#store.connectors.syncBuiltIns(
+      entries.map(({ identifier, definition }) => ({
+        id: newId('prov'),
+        identifier,
+        display_name: definition.display_name,
+        description: definition.description ?? '',
+        definition: JSON.stringify(definition),
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    if (outcome.updated.length > 0) this.#changes.configChanged();
+    return outcome;
   }
 
   async load(idOrIdentifier: string): Promise<LoadedConnector> {
@@ -126,12 +158,16 @@ function firstPattern(definition: ConnectorDefinition): AuthPattern {
   return pattern;
 }
 
+function assertCustom(row: ConnectorRow): void {
+  if (row.origin === 'catalog') throw new ToolproxyError('CONNECTOR_BUILT_IN', { details: { connector: row.identifier } });
+}
+
 function toView(row: ConnectorRow, definition: ConnectorDefinition): ConnectorView {
   return {
     id: row.id,
     identifier: row.identifier,
     ...definition,
-    is_custom: true,
+    is_custom: row.origin === 'custom',
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

@@ -47,12 +47,24 @@ describe('CLI: the seed flow', () => {
   test('connectors apply creates the connector from a YAML file, then replaces it', async () => {
     const first = await cli(['connectors', 'apply', '-f', connectorFile], env);
     assert.equal(first.code, EXIT.OK, first.stderr);
-    assert.match(first.stdout, /^ACTION\s+IDENTIFIER\s+NAME\s+TYPE\s+PROXY_URL\s+UPDATED\n/);
-    assert.match(first.stdout, /created\s+acme-billing\s+Acme Billing\s+API_KEY/);
+    assert.match(first.stdout, /^ACTION\s+IDENTIFIER\s+NAME\s+SOURCE\s+TYPE\s+PROXY_URL\s+UPDATED\n/);
+    assert.match(first.stdout, /created\s+acme-billing\s+Acme Billing\s+custom\s+API_KEY/);
     const again = await cli(['connectors', 'apply', '-f', connectorFile], env);
     assert.match(again.stdout, /replaced\s+acme-billing/);
-    const list = await cli(['connectors', 'list', '--json'], env);
+    const list = await cli(['connectors', 'list', '--type', 'custom', '--json'], env);
     assert.deepEqual(JSON.parse(list.stdout).map((c: { identifier: string }) => c.identifier), ['acme-billing']);
+  });
+
+  test('connectors list shows the built-in catalog next to custom connectors', async () => {
+    const all = await cli(['connectors', 'list'], env);
+    assert.equal(all.code, EXIT.OK, all.stderr);
+    assert.match(all.stdout, /\nstripe\s+Stripe\s+built-in\s+BEARER\s+https:\/\/api\.stripe\.com/);
+    assert.match(all.stdout, /\nacme-billing\s+Acme Billing\s+custom\s+API_KEY/);
+    const builtIn = JSON.parse((await cli(['connectors', 'list', '--type', 'builtin', '--json'], env)).stdout) as { identifier: string }[];
+    assert.ok(builtIn.some((c) => c.identifier === 'stripe') && !builtIn.some((c) => c.identifier === 'acme-billing'));
+    const wrong = await cli(['connectors', 'list', '--type', 'mine'], env);
+    assert.equal(wrong.code, EXIT.USAGE, wrong.stderr);
+    assert.match(wrong.stderr, /builtin, custom, all/);
   });
 
   test('connections create and list', async () => {

@@ -115,11 +115,11 @@ describe('dashboard in a real browser', { skip }, () => {
     await goTo('Connectors', 'Connectors');
   });
 
-  step('connectors: built-in empty state, then a custom API_KEY connector with inline validation errors first', async () => {
-    await page.getByText('No built-in connectors yet').waitFor();
+  step('connectors: the built-in catalog and no custom ones, then a custom API_KEY connector with inline validation errors first', async () => {
+    await page.getByRole('table', { name: 'Built-in connectors' }).waitFor();
     await page.getByText('No custom connectors').waitFor();
-    await accessible('connectors (empty)');
-    await screenshot(page, '02-connectors-empty');
+    await accessible('connectors (catalog only)');
+    await screenshot(page, '02-connectors-catalog');
 
     await page.getByRole('link', { name: 'New connector' }).click();
     await heading('New connector').waitFor();

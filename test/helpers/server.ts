@@ -47,6 +47,8 @@ export async function startTestServer(
     onResponse?: (r: ApiResponse) => void;
     /** Listen as `npm start` does, HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC needs it). */
     dualProtocol?: boolean;
+    /** A built-in connector catalog other than the shipped one. */
+    catalogDir?: string;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
@@ -73,7 +75,7 @@ export async function startTestServer(
   });
   const server = await createServer(
     options.database?.options.kind === 'sqlite' ? { ...config, database: { kind: 'sqlite', path: options.database.options.path } } : config,
-    { logStream, ...(options.clock ? { clock: options.clock } : {}) },
+    { logStream, ...(options.clock ? { clock: options.clock } : {}), ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}) },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);
   else await server.app.listen({ host: '127.0.0.1', port });

@@ -195,6 +195,21 @@ describe('Node SDK: management and errors', () => {
     await assert.rejects(client.connectors.get(first.connector.identifier), { code: 'CONNECTOR_NOT_FOUND' });
   });
 
+  test('lists built-in and custom connectors apart; apply never touches a built-in one', async () => {
+    const builtIn = (await client.connectors.list({ type: 'builtin', pageSize: 100 })).connectors;
+    assert.ok(builtIn.length > 0 && builtIn.every((c) => !c.isCustom));
+    assert.ok(builtIn.some((c) => c.identifier === 'stripe'));
+    const custom = (await client.connectors.list({ type: 'custom', pageSize: 100 })).connectors;
+    assert.ok(custom.length > 0 && custom.every((c) => c.isCustom));
+
+    const stripe = await client.connectors.get('stripe');
+    const applied = await client.connectors.apply({ ...stripe.definition, proxy_url: upstream.url });
+    assert.equal(applied.action, 'created');
+    assert.notEqual(applied.connector.identifier, 'stripe');
+    await assert.rejects(client.connectors.delete('stripe'), { code: 'CONNECTOR_BUILT_IN' });
+    await client.connectors.delete(applied.connector.identifier);
+  });
+
   test('connections can be disabled; a disabled connection refuses proxy calls', async () => {
     await client.connections.create({ name: 'acme-off', connector: 'acme-billing' });
     await client.actions.createConnectedAccount({ connectionName: 'acme-off', identifier: 'u', authorizationDetails: { staticAuth: { details: { api_key: 'k' } } } });

@@ -5,9 +5,13 @@ import { type Connector, type ConnectorDefinition, toConnector } from './types.t
 export interface ListConnectorsOptions extends CallOptions {
   pageSize?: number;
   pageToken?: string;
+  /** `builtin`: the server's catalog; `custom`: yours; `all` (the default): both. */
+  type?: 'builtin' | 'custom' | 'all';
 }
 
-/** Connector definitions ("bring your own connector"): how an upstream API authenticates. */
+const PROVIDER_TYPE = { builtin: 'DEFAULT', custom: 'CUSTOM', all: 'ALL' } as const;
+
+/** Connectors, built-in (the server's catalog, read-only) and custom: how an upstream API authenticates. */
 export class Connectors {
   readonly #transport: Transport;
 
@@ -39,18 +43,18 @@ export class Connectors {
   async list(options: ListConnectorsOptions = {}): Promise<{ connectors: Connector[]; nextPageToken: string | null }> {
     const body = await this.#transport.json<{ providers: object[]; next_page_token: string | null }>('GET', '/api/v1/providers', {
       ...options,
-      query: { page_size: options.pageSize, page_token: options.pageToken },
+      query: { page_size: options.pageSize, page_token: options.pageToken, 'filter.provider_type': options.type && PROVIDER_TYPE[options.type] },
     });
     return { connectors: body.providers.map(toConnector), nextPageToken: body.next_page_token };
   }
 
-  /** Replaces the whole definition (fields left out are not kept). */
+  /** Replaces the whole definition (fields left out are not kept). Built-in connectors are refused (`CONNECTOR_BUILT_IN`). */
   async replace(identifier: string, definition: ConnectorDefinition, options: CallOptions = {}): Promise<Connector> {
     const body = await this.#transport.json<{ provider: object }>('PUT', `/api/v1/custom-providers/${segment(identifier)}`, { ...options, body: definition });
     return toConnector(body.provider);
   }
 
-  /** Refused with `CONNECTOR_IN_USE` while connections use it. */
+  /** Refused with `CONNECTOR_IN_USE` while connections use it, and with `CONNECTOR_BUILT_IN` for a built-in one. */
   async delete(identifier: string, options: CallOptions = {}): Promise<void> {
     await this.#transport.json('DELETE', `/api/v1/custom-providers/${segment(identifier)}`, options);
   }
@@ -58,7 +62,8 @@ export class Connectors {
   /**
    * Creates the connector, or replaces the one it names, so a definition file can be applied
    * again and again. The existing connector is the one whose `identifier` the definition gives,
-   * else the one with the same `display_name` (refused when several share it).
+   * else the one with the same `display_name` (refused when several share it). Only custom
+   * connectors are candidates: a file named like a built-in one becomes a custom connector.
    */
   async apply(definition: ConnectorDefinition, options: CallOptions = {}): Promise<{ connector: Connector; action: 'created' | 'replaced' }> {
     const existing = await this.#find(definition, options);
@@ -70,7 +75,7 @@ export class Connectors {
     const all: Connector[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.list({ ...options, pageSize: 100, ...(pageToken ? { pageToken } : {}) });
+      const page = await this.list({ ...options, type: 'custom', pageSize: 100, ...(pageToken ? { pageToken } : {}) });
       all.push(...page.connectors);
       pageToken = page.nextPageToken ?? undefined;
     } while (pageToken);

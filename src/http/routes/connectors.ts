@@ -7,7 +7,7 @@ import { errorResponses, PageQuery } from '../schemas.ts';
 const IdentifierParams = Type.Object({ identifier: Type.String({ maxLength: 200 }) });
 const ProviderResponse = Type.Object({ provider: Type.Ref('Provider') });
 
-/** "Bring your own connector" (reference §1.1): custom providers. */
+/** Connectors (reference §1.1): the built-in catalog, read-only, and custom ones ("bring your own connector"). */
 export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsService): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['connectors'];
@@ -25,7 +25,7 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
     {
       schema: {
         tags,
-        summary: 'List connectors',
+        summary: 'List connectors: built-in (DEFAULT), custom (CUSTOM) or both (ALL, the default)',
         querystring: Type.Object({
           'filter.provider_type': Type.Optional(Type.Union([Type.Literal('CUSTOM'), Type.Literal('DEFAULT'), Type.Literal('ALL')])),
           ...PageQuery,
@@ -34,16 +34,17 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
       },
     },
     async (request) => {
-      // Built-in catalog connectors arrive with the catalog; today every connector is custom.
-      if (request.query['filter.provider_type'] === 'DEFAULT') return { providers: [], next_page_token: null };
-      const page = await connectors.list({ pageSize: request.query.page_size ?? 50, pageToken: request.query.page_token ?? null });
+      const page = await connectors.list(
+        { pageSize: request.query.page_size ?? 50, pageToken: request.query.page_token ?? null },
+        request.query['filter.provider_type'] ?? 'ALL',
+      );
       return { providers: page.items, next_page_token: page.nextPageToken };
     },
   );
 
   api.get(
     '/api/v1/custom-providers/:identifier',
-    { schema: { tags, summary: 'Get a custom connector', params: IdentifierParams, response: { 200: ProviderResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Get a connector, built-in or custom', params: IdentifierParams, response: { 200: ProviderResponse, ...errorResponses } } },
     async (request) => ({ provider: await connectors.get(request.params.identifier) }),
   );
 
@@ -52,7 +53,7 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
     {
       schema: {
         tags,
-        summary: 'Replace a custom connector definition (send every field: omitted fields are not kept)',
+        summary: 'Replace a custom connector definition (send every field: omitted fields are not kept); built-in ones are refused',
         params: IdentifierParams,
         body: definitionBody,
         response: { 200: ProviderResponse, ...errorResponses },
@@ -63,7 +64,7 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
 
   api.delete(
     '/api/v1/custom-providers/:identifier',
-    { schema: { tags, summary: 'Delete a custom connector (refused while connections use it)', params: IdentifierParams } },
+    { schema: { tags, summary: 'Delete a custom connector (refused while connections use it, and for built-in ones)', params: IdentifierParams } },
     async (request, reply) => {
       await connectors.delete(request.params.identifier);
       return reply.code(204).send();

@@ -24,6 +24,13 @@ export interface OAuthClientOptions {
 }
 
 /**
+ * Token types accepted besides Bearer and DPoP (which oauth4webapi knows). Slack's oauth.v2.access
+ * answers `token_type: "bot"` for a bot token; it is sent as a Bearer token like any other, which
+ * is how Slack takes it. Any other type is still refused.
+ */
+const TOKEN_RESPONSE_OPTIONS: oauth.ProcessTokenResponseOptions = { recognizedTokenTypes: { bot: () => undefined } };
+
+/**
  * One connection's OAuth client: authorization URL, callback validation, code exchange, refresh
  * and revocation, all through oauth4webapi (spec-checked), never hand-written token code.
  * Provider quirks live in the connector definition (scope separator, scope parameter name,
@@ -108,7 +115,7 @@ export class OAuthClient {
         this.#requestOptions(),
       ),
     );
-    const result = await this.#call(() => oauth.processAuthorizationCodeResponse(this.#as, this.#client, response));
+    const result = await this.#call(() => oauth.processAuthorizationCodeResponse(this.#as, this.#client, response, TOKEN_RESPONSE_OPTIONS));
     return this.#tokenSet(result, requestedAt, undefined);
   }
 
@@ -120,7 +127,7 @@ export class OAuthClient {
     const response = await this.#call(() =>
       oauth.refreshTokenGrantRequest(this.#as, this.#client, this.#clientAuth(), refreshToken, this.#requestOptions()),
     );
-    const result = await this.#call(() => oauth.processRefreshTokenResponse(this.#as, this.#client, response));
+    const result = await this.#call(() => oauth.processRefreshTokenResponse(this.#as, this.#client, response, TOKEN_RESPONSE_OPTIONS));
     return this.#tokenSet(result, requestedAt, refreshToken);
   }
 

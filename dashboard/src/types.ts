@@ -21,6 +21,8 @@ export interface Provider {
   icon_src?: string;
   auth_patterns: AuthPattern[];
   is_custom: boolean;
+  /** Free-form strings; built-in connectors carry `category` and `docs_url` (their API's auth docs). */
+  metadata?: { category?: string; docs_url?: string; [key: string]: string | undefined };
   created_at: string;
   updated_at: string;
   [key: string]: unknown;

@@ -1,6 +1,6 @@
 import { api } from '../api.ts';
 import { h, replace } from '../dom.ts';
-import type { PageContext } from '../router.ts';
+import { currentPath, type PageContext } from '../router.ts';
 import type { Connection, Provider } from '../types.ts';
 import { announce, confirmDialog, copyField, emptyState, errorBox, sectionError } from '../ui/feedback.ts';
 import { busy, clearErrors, type Field, field, formAlert, showError } from '../ui/form.ts';
@@ -134,6 +134,9 @@ export async function renderConnections({ main, signal }: PageContext): Promise<
       providers.length === 0 ? h('option', { value: '' }, 'No connectors yet — create one first') : null,
       providers.map((p) => h('option', { value: p.identifier }, `${p.display_name} (${p.identifier}) · ${p.auth_patterns[0]?.type ?? '?'}`)),
     );
+    // `#/connections?connector=github` (the catalog's "New connection") chooses that connector.
+    const preselect = new URLSearchParams(currentPath().split('?')[1] ?? '').get('connector');
+    if (preselect && providers.some((p) => p.identifier === preselect)) connector.control.value = preselect;
     connector.control.dispatchEvent(new Event('change'));
   } catch (error) {
     replace(list, errorBox(error));

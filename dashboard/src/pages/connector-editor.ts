@@ -1,6 +1,6 @@
 import { ApiError, api } from '../api.ts';
 import { h, replace, uid } from '../dom.ts';
-import { navigate, type PageContext } from '../router.ts';
+import { currentPath, navigate, type PageContext } from '../router.ts';
 import type { Provider } from '../types.ts';
 import { type Format, type Located, locate, offsetOfLine, ParseError, parseDefinition, starter, stringify } from '../ui/definition-text.ts';
 import { announce, errorBox } from '../ui/feedback.ts';
@@ -9,28 +9,42 @@ import { pageHeader } from '../ui/page.ts';
 
 /** Fields the server adds to a connector; they are not part of the definition a user edits. */
 const READ_ONLY = ['id', 'identifier', 'is_custom', 'created_at', 'updated_at'];
+const COPY_SUFFIX = ' (custom)';
 
 /**
- * Create or edit a custom connector as YAML or JSON. Syntax errors show while typing; the
+ * Create or edit a custom connector as YAML or JSON; `?from=<identifier>` starts a new one as a
+ * copy of another connector (the built-in catalog's "Customize"). Syntax errors show while typing; the
  * server's schema problems show after Save, each with its line, as buttons that jump there.
  */
 export async function renderConnectorEditor({ main, params, signal }: PageContext): Promise<void> {
   const editing = params.identifier;
+  // `#/connectors/new?from=stripe`: a new connector that starts as a copy of another (a built-in one).
+  const from = editing ? null : new URLSearchParams(currentPath().split('?')[1] ?? '').get('from');
   let format: Format = 'yaml';
   let text = starter('yaml');
-  if (editing) {
-    main.append(pageHeader(`Edit connector`, editing));
+  const source = editing ?? from;
+  if (source) {
+    main.append(pageHeader(editing ? 'Edit connector' : 'New connector', source));
     let provider: Provider;
     try {
-      provider = (await api.get<{ provider: Provider }>(`/api/v1/custom-providers/${encodeURIComponent(editing)}`)).provider;
+      provider = (await api.get<{ provider: Provider }>(`/api/v1/custom-providers/${encodeURIComponent(source)}`)).provider;
     } catch (error) {
       main.append(errorBox(error));
       return;
     }
     if (signal.aborted) return;
     const definition = Object.fromEntries(Object.entries(provider).filter(([key]) => !READ_ONLY.includes(key)));
+    // A copy gets a name of its own, so its identifier (derived from the name) differs from the original's.
+    if (from) definition.display_name = `${provider.display_name.slice(0, 100 - COPY_SUFFIX.length)}${COPY_SUFFIX}`;
     text = await stringify(definition, format);
-    main.replaceChildren(pageHeader(`Edit ${provider.display_name}`, `Identifier: ${provider.identifier}. Saving replaces the whole definition.`));
+    main.replaceChildren(
+      editing
+        ? pageHeader(`Edit ${provider.display_name}`, `Identifier: ${provider.identifier}. Saving replaces the whole definition.`)
+        : pageHeader(
+            `Customize ${provider.display_name}`,
+            `A copy of the ${provider.is_custom ? '' : 'built-in '}${provider.identifier} connector. Saving creates a custom connector with an identifier derived from display_name; ${provider.identifier} stays as it is.`,
+          ),
+    );
   } else {
     main.append(pageHeader('New connector', 'Paste or write a definition. The identifier is derived from display_name.'));
   }

@@ -86,13 +86,12 @@ export function credentialPlacement(pattern: AuthPattern): { in: 'header' | 'que
 }
 
 /**
- * Static headers first, the credential last, so a static header can never replace it (P7). The
- * credential value is checked again here: mutations or a tampered store must not smuggle a CR/LF
- * into a header (RFC 9110 §5.5, P6).
+ * The credential, in its header or query parameter (static headers are not part of it: see
+ * `defaultHeaders`). The value is checked again here: mutations or a tampered store must not
+ * smuggle a CR/LF into a header (RFC 9110 §5.5, P6).
  */
 export function buildInjection(pattern: AuthPattern, credentialName: string, credentialValue: string): Injection {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(pattern.static_headers ?? {})) headers[name.toLowerCase()] = value;
   const placement = credentialPlacement(pattern);
   if (placement.in === 'query') {
     if (CONTROL.test(credentialValue)) throw unusableCredential(credentialName, 'contains control characters');

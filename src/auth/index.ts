@@ -46,10 +46,20 @@ export function injectCredentials(pattern: AuthPattern, credentials: Readonly<Re
  * request, case-insensitively, so injected credentials cannot be overridden or doubled (P7).
  */
 export function injectedHeaderNames(pattern: AuthPattern): string[] {
-  const names = new Set(Object.keys(pattern.static_headers ?? {}).map((name) => name.toLowerCase()));
   const placement = credentialPlacement(pattern);
-  if (placement.in === 'header') names.add(placement.name);
-  return [...names];
+  return placement.in === 'header' ? [placement.name] : [];
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The pattern's static headers (ext), lower-cased: sent on every call unless the caller sends the
+ * same header itself, so a caller can pin another API version than the connector's. They are
+ * never credentials, and validation keeps them from naming the credential header.
+ */
+export function defaultHeaders(pattern: AuthPattern): Readonly<Record<string, string>> {
+  const entries = Object.entries(pattern.static_headers ?? {});
+  return entries.length === 0 ? NO_HEADERS : Object.fromEntries(entries.map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 /** Query parameters the injection sets (API_KEY with `auth_query_param`); strip them from the caller's query (P7). */

@@ -1,5 +1,5 @@
 import { credentialsBinding } from '../accounts/accounts-service.ts';
-import { injectedHeaderNames, strategyFor } from '../auth/index.ts';
+import { defaultHeaders, injectedHeaderNames, strategyFor } from '../auth/index.ts';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import type { AuthPattern, ConnectorDefinition } from '../connectors/definition-schema.ts';
@@ -35,6 +35,8 @@ export interface ResolvedAccount {
   readonly injectedQuery: Readonly<Record<string, string>>;
   /** Caller headers dropped because the injection sets them (case-insensitively). */
   readonly droppedHeaders: readonly string[];
+  /** The connector's static headers (lower case), added where the caller sent none; shared per connection. */
+  readonly defaultHeaders: Readonly<Record<string, string>>;
   /** OAUTH accounts: the access token in use and when it expires, for refresh decisions. */
   readonly oauth: { readonly accessToken: string; readonly expiresAt: number | null; readonly obtainedAt: number } | undefined;
   /** When this entry must be re-read (epoch ms); pushed back each time a revalidation finds it current. */
@@ -57,6 +59,7 @@ interface ConnectionPlan {
   /** The target when proxy_url has no `{{field}}`: one object for all the connection's accounts. */
   sharedTarget: UpstreamTarget | undefined;
   droppedHeaders: readonly string[];
+  defaultHeaders: Readonly<Record<string, string>>;
   /** The connection's and connector's change markers when they were read. */
   fingerprint: string;
   staleAt: number;
@@ -245,6 +248,7 @@ export class AccountResolver {
       pattern,
       sharedTarget: templateFields(definition.proxy_url).length === 0 ? parseProxyBase(definition.proxy_url) : undefined,
       droppedHeaders: injectedHeaderNames(pattern),
+      defaultHeaders: defaultHeaders(pattern),
       fingerprint: planFingerprintOf({ connection_updated_at: connection.updated_at, connection_enabled: connection.enabled, connector_updated_at: connectorRow.updated_at }),
       staleAt: this.#clock() + this.#ttlMs,
     };
@@ -284,6 +288,7 @@ export class AccountResolver {
       injectedHeaders: injection.headers,
       injectedQuery: Object.keys(injection.query).length === 0 ? NOTHING : injection.query,
       droppedHeaders: plan.droppedHeaders,
+      defaultHeaders: plan.defaultHeaders,
       oauth,
       // Each entry's own TTL, so 100,000 entries loaded with one plan do not all expire at once.
       // Revalidation compares the connection's and connector's markers too, so a config change

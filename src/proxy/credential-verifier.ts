@@ -1,5 +1,5 @@
 import type { CredentialVerifier } from '../accounts/authorization-links.ts';
-import { strategyFor } from '../auth/index.ts';
+import { defaultHeaders, strategyFor } from '../auth/index.ts';
 import { renderProxyUrl } from '../connectors/template.ts';
 import { ToolproxyError } from '../errors.ts';
 import type { Forwarder } from './forwarder.ts';
@@ -16,7 +16,7 @@ export function createCredentialVerifier(forwarder: Forwarder): CredentialVerifi
     const target = parseProxyBase(renderProxyUrl(definition.proxy_url, apiConfig));
     const injection = strategyFor(pattern.type).inject(pattern as never, credentials);
     const path = withInjectedQuery(joinUpstreamUrl(target, verify.path).slice(target.origin.length), injection.query);
-    const response = await forwarder.send({ origin: target.origin, path, method: verify.method, headers: { ...injection.headers }, body: null });
+    const response = await forwarder.send({ origin: target.origin, path, method: verify.method, headers: { ...defaultHeaders(pattern), ...injection.headers }, body: null });
     await response.body.dump();
     const accepted = verify.expect_status ?? [];
     const ok = accepted.length > 0 ? accepted.includes(response.statusCode) : response.statusCode >= 200 && response.statusCode < 300;

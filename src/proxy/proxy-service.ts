@@ -112,6 +112,7 @@ export class ProxyService {
     const url = joinUpstreamUrl(target, call.pathAndQuery);
     const path = withInjectedQuery(url.slice(target.origin.length), account.injectedQuery);
     const headers = forwardableRequestHeaders(call.headers, account.droppedHeaders);
+    for (const name in account.defaultHeaders) if (headers[name] === undefined) headers[name] = account.defaultHeaders[name]!;
     if (this.#userAgent !== undefined && headers['user-agent'] === undefined) headers['user-agent'] = this.#userAgent;
     const length = call.headers['content-length'];
     if (body && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   credentialFields,
+  defaultHeaders,
   injectCredentials,
   injectedHeaderNames,
   injectedQueryNames,
@@ -62,8 +63,8 @@ describe('injection', () => {
 
   test('API key in a query parameter (ext): no credential header', () => {
     const pattern = apiKey({ auth_query_param: 'api_key', static_headers: { Accept: 'application/json' } });
-    assert.deepEqual(injectCredentials(pattern, { api_key: 'k&1 2' }), { headers: { accept: 'application/json' }, query: { api_key: 'k&1 2' } });
-    assert.deepEqual(injectedHeaderNames(pattern), ['accept']);
+    assert.deepEqual(injectCredentials(pattern, { api_key: 'k&1 2' }), { headers: {}, query: { api_key: 'k&1 2' } });
+    assert.deepEqual(injectedHeaderNames(pattern), []);
     assert.deepEqual(injectedQueryNames(pattern), ['api_key']);
   });
 
@@ -80,12 +81,12 @@ describe('injection', () => {
     assert.deepEqual(credentialFields(pattern), ['access_token', 'refresh_token']);
   });
 
-  test('static headers (ext) are added, and the credential header comes last', () => {
+  test('static headers (ext) are defaults apart from the credential: only the credential header is taken from the caller', () => {
     const pattern = apiKey({ auth_header_key_override: 'x-api-key', static_headers: { Accept: 'application/json', 'X-Version': '2' } });
-    const injection = injectCredentials(pattern, { api_key: 'k' });
-    assert.deepEqual(injection.headers, { accept: 'application/json', 'x-version': '2', 'x-api-key': 'k' });
-    assert.deepEqual(Object.keys(injection.headers).at(-1), 'x-api-key');
-    assert.deepEqual(injectedHeaderNames(pattern).sort(), ['accept', 'x-api-key', 'x-version']);
+    assert.deepEqual(injectCredentials(pattern, { api_key: 'k' }).headers, { 'x-api-key': 'k' });
+    assert.deepEqual(defaultHeaders(pattern), { accept: 'application/json', 'x-version': '2' });
+    assert.deepEqual(injectedHeaderNames(pattern), ['x-api-key']);
+    assert.deepEqual(defaultHeaders(apiKey()), {});
   });
 
   test('refuses a stored value with CR/LF instead of injecting a header (P6)', () => {

@@ -112,6 +112,41 @@ describe('request headers (P5, P6, P7)', () => {
     assert.equal(seen.headers.accept, 'application/json');
   });
 
+  test("static headers (ext) are sent unless the caller sends its own, once, in any case; never in place of the credential", async () => {
+    const connector = await server.api('POST', '/api/v1/custom-providers', {
+      display_name: 'Versioned API',
+      proxy_url: `${upstream.url}/api`,
+      proxy_enabled: true,
+      auth_patterns: [{
+        type: 'BEARER',
+        fields: [{ field_name: 'token', input_type: 'password', required: true }],
+        static_headers: { 'Notion-Version': '2025-09-03', Accept: 'application/json' },
+      }],
+    });
+    assert.equal(connector.status, 201, connector.text);
+    assert.equal((await server.api('POST', '/api/v1/connections', { name: 'versioned', connector: connector.body.provider.identifier })).status, 201);
+    const account = await server.api('POST', '/api/v1/connected_accounts', {
+      connection_name: 'versioned',
+      identifier: 'user_1',
+      authorization_details: { static_auth: { details: { token: 'tok_versioned' } } },
+    });
+    assert.equal(account.status, 201, account.text);
+
+    assert.equal((await call(server, token, 'versioned', '/v1/echo')).status, 200);
+    let seen = upstream.received.at(-1)!;
+    assert.equal(seen.headers['notion-version'], '2025-09-03');
+    assert.equal(seen.headers.accept, 'application/json');
+    assert.equal(seen.headers.authorization, 'Bearer tok_versioned');
+
+    assert.equal((await call(server, token, 'versioned', '/v1/echo', { headers: { 'NOTION-VERSION': '2022-06-28', accept: 'text/csv' } })).status, 200);
+    seen = upstream.received.at(-1)!;
+    const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+    assert.deepEqual(names.filter((name) => name === 'notion-version' || name === 'accept'), ['notion-version', 'accept'], 'each once');
+    assert.equal(seen.headers['notion-version'], '2022-06-28', "the caller's version wins");
+    assert.equal(seen.headers.accept, 'text/csv');
+    assert.equal(seen.headers.authorization, 'Bearer tok_versioned');
+  });
+
   test("the caller's User-Agent passes unchanged; without one the upstream sees toolproxy's (GitHub refuses none)", async () => {
     assert.equal((await call(server, token, 'hard', '/v1/echo', { headers: { 'User-Agent': 'agent-sdk/2.1' } })).status, 200);
     assert.equal(upstream.received.at(-1)!.headers['user-agent'], 'agent-sdk/2.1');

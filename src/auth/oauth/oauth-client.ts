@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import type { OAuthPattern } from '../../connectors/definition-schema.ts';
 import { ToolproxyError } from '../../errors.ts';
 import type { Secret } from '../../vault/secret.ts';
+import { errorBodiesAsBadRequest, standardTokenError } from './token-endpoint-quirks.ts';
 import type { OAuthCredentials, TokenSet } from './token-set.ts';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -42,12 +43,14 @@ export class OAuthClient {
   readonly #pattern: OAuthPattern;
   readonly #registration: OAuthClientRegistration;
   readonly #options: OAuthClientOptions;
+  readonly #fetch: typeof fetch;
 
   constructor(pattern: OAuthPattern, registration: OAuthClientRegistration, options: OAuthClientOptions) {
     const config = pattern.oauth_config;
     this.#pattern = pattern;
     this.#registration = registration;
     this.#options = options;
+    this.#fetch = errorBodiesAsBadRequest(options.fetch ?? fetch);
     this.#as = {
       // Without a configured issuer, `iss` is not compared (see validateCallback) and the
       // per-connection redirect URI keeps responses from different servers apart (O4).
@@ -177,7 +180,7 @@ export class OAuthClient {
     return {
       signal: AbortSignal.timeout(this.#options.timeoutMs),
       headers: { accept: 'application/json' },
-      ...(this.#options.fetch ? { [oauth.customFetch]: this.#options.fetch } : {}),
+      [oauth.customFetch]: this.#fetch,
       // oauth4webapi refuses http: (RFC 9700 §2.6); loopback is the one exception (tests, dev).
       ...(insecureAllowed ? { [oauth.allowInsecureRequests]: true } : {}),
     };
@@ -197,8 +200,9 @@ export function classifyTokenEndpointError(error: unknown): ToolproxyError {
   if (error instanceof ToolproxyError) return error;
   if (error instanceof oauth.ResponseBodyError) {
     const details = { error: error.error, status: error.status };
-    if (error.error === 'invalid_grant') return new ToolproxyError('ACCOUNT_EXPIRED', { details, cause: error });
-    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
+    const code = standardTokenError(error.error);
+    if (code === 'invalid_grant') return new ToolproxyError('ACCOUNT_EXPIRED', { details, cause: error });
+    if (code === 'invalid_client' || code === 'unauthorized_client') {
       return new ToolproxyError('OAUTH_CLIENT_REJECTED', { details, cause: error });
     }
     if (error.status >= 500 || error.status === 429 || error.error === 'temporarily_unavailable') {

@@ -82,6 +82,8 @@ export class AccountResolver {
   #size = 0;
   readonly #plans = new Map<string, ConnectionPlan>();
   readonly #loading = new Map<string, Promise<ResolvedAccount>>();
+  /** Plans being read, so a cold start's many first calls on one connection read it once. */
+  readonly #planLoading = new Map<string, Promise<ConnectionPlan>>();
   /**
    * Entries in use that are close to going stale. Rather than re-read and decrypt each one on a
    * call when its TTL ends (with 100,000 accounts and a one-minute TTL, a re-read every minute
@@ -228,12 +230,23 @@ export class AccountResolver {
     this.#loading.clear();
     this.#cache.clear();
     this.#plans.clear();
+    this.#planLoading.clear();
     this.#size = 0;
   }
 
-  async #plan(connectionName: string): Promise<ConnectionPlan> {
+  #plan(connectionName: string): Promise<ConnectionPlan> {
     const cached = this.#plans.get(connectionName);
-    if (cached && cached.staleAt > this.#clock()) return cached;
+    if (cached && cached.staleAt > this.#clock()) return Promise.resolve(cached);
+    const inFlight = this.#planLoading.get(connectionName);
+    if (inFlight) return inFlight;
+    const loading = this.#readPlan(connectionName).finally(() => {
+      if (this.#planLoading.get(connectionName) === loading) this.#planLoading.delete(connectionName);
+    });
+    this.#planLoading.set(connectionName, loading);
+    return loading;
+  }
+
+  async #readPlan(connectionName: string): Promise<ConnectionPlan> {
     const generation = this.#generation;
     const connection = await this.#store.connections.findByName(connectionName);
     if (!connection) throw new ToolproxyError('CONNECTION_NOT_FOUND', { details: { connection_name: connectionName } });

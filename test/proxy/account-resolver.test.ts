@@ -119,6 +119,26 @@ describe('AccountResolver', () => {
     assert.equal(resolver.peek(connectionName, 'grace'), fresh);
   });
 
+  test("a cold start's concurrent first calls on one connection read its connection and connector once", async () => {
+    const identifiers = Array.from({ length: 20 }, (_, i) => `cold_${i}`);
+    for (const identifier of identifiers) await addAccount(connectionId, identifier, `sk_${identifier}`);
+    const reads = { connection: 0, connector: 0 };
+    const counted = {
+      ...store,
+      connections: { ...store.connections, findByName: (name: string) => (reads.connection++, store.connections.findByName(name)) },
+      connectors: { ...store.connectors, find: (id: string) => (reads.connector++, store.connectors.find(id)) },
+    } as Store;
+    const changes = new ChangeFeed();
+    const resolver = new AccountResolver({ store: counted, vault, clock: () => 1_000, changes, ttlMs: 60_000 });
+    const resolved = await Promise.all(identifiers.map((identifier) => resolver.resolve(connectionName, identifier)));
+    assert.deepEqual(resolved.map((entry) => entry.injectedHeaders['x-api-key']), identifiers.map((identifier) => `sk_${identifier}`));
+    assert.deepEqual(reads, { connection: 1, connector: 1 });
+
+    changes.configChanged();
+    await resolver.resolve(connectionName, 'cold_0');
+    assert.deepEqual(reads, { connection: 2, connector: 2 }, 'a config change makes the next call read the plan again');
+  });
+
   describe('revalidation ahead of the TTL', () => {
     test('an entry in use is checked in the background and, unchanged, lives another TTL without a re-read', async () => {
       await addAccount(connectionId, 'henry', 'sk_henry');

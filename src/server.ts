@@ -105,7 +105,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       verifier: createCredentialVerifier(forwarder),
       allowedRedirectOrigins: config.allowedRedirectOrigins,
     });
-    const flow = new OAuthFlow({ store, vault, clock, changes, links, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000 });
+    const flow = new OAuthFlow({ store, vault, clock, changes, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000 });
     const refresher = new TokenRefresher({
       store,
       vault,

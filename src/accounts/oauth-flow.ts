@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
-import type { AuthorizationLinks } from './authorization-links.ts';
+import type { LinkContext } from './authorization-links.ts';
 
 /** The browser-binding cookie of one flow (O2): set when the flow starts, required at the callback. */
 export function flowCookieName(sessionId: string): string {
@@ -45,7 +45,6 @@ export class OAuthFlow {
   readonly #vault: Vault;
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
-  readonly #links: AuthorizationLinks;
   readonly #accounts: AccountsService;
   readonly #clientFor: (connection: LoadedConnection) => OAuthClient;
   readonly #verifyWindowMs: number;
@@ -55,7 +54,6 @@ export class OAuthFlow {
     vault: Vault;
     clock: Clock;
     changes: ChangeFeed;
-    links: AuthorizationLinks;
     accounts: AccountsService;
     clientFor: (connection: LoadedConnection) => OAuthClient;
     verifyWindowMs: number;
@@ -64,15 +62,16 @@ export class OAuthFlow {
     this.#vault = deps.vault;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
-    this.#links = deps.links;
     this.#accounts = deps.accounts;
     this.#clientFor = deps.clientFor;
     this.#verifyWindowMs = deps.verifyWindowMs;
   }
 
-  /** Starts (or restarts) the flow of a link: a fresh state and verifier replace any earlier ones. */
-  async start(linkToken: string, accountFields: Record<string, unknown>): Promise<FlowStart> {
-    const context = await this.#links.open(linkToken);
+  /**
+   * Starts (or restarts) the flow of a link the caller has just opened (`AuthorizationLinks.open`):
+   * a fresh state and verifier replace any earlier ones. A link used or expired since is refused.
+   */
+  async start(context: LinkContext, accountFields: Record<string, unknown>): Promise<FlowStart> {
     const { definition, pattern } = context.connection.connector;
     const { apiConfig } = splitAccountValues(definition, pattern, accountFields);
     const client = this.#clientFor(context.connection);

@@ -29,7 +29,7 @@ export function hostedRoutes(
     try {
       const context = await links.open(request.params.token);
       if (oauth && isOAuth(context) && !needsAccountFields(context)) {
-        return await beginOAuth(reply, oauth.flow, request.params.token, {}, { look, secureCookies: oauth.secureCookies });
+        return await beginOAuth(reply, oauth.flow, context, {}, { look, secureCookies: oauth.secureCookies });
       }
       return html(reply, 200, formFor(look, context));
     } catch (error) {
@@ -40,9 +40,8 @@ export function hostedRoutes(
   app.post<{ Params: TokenParams; Body: Record<string, unknown> }>('/connect/:token', { schema: { hide: true } }, async (request, reply) => {
     const values = flatten(request.body);
     try {
-      if (oauth && isOAuth(await links.open(request.params.token))) {
-        return await beginOAuth(reply, oauth.flow, request.params.token, values, { look, secureCookies: oauth.secureCookies });
-      }
+      const context = await links.open(request.params.token);
+      if (oauth && isOAuth(context)) return await beginOAuth(reply, oauth.flow, context, values, { look, secureCookies: oauth.secureCookies });
       const { account, redirectUrl } = await links.submit(request.params.token, values);
       request.log.info({ account: account.id, connection: account.connection_name }, 'account authorized');
       if (redirectUrl) return reply.code(303).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).header('location', redirectUrl).send();

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LinkContext } from '../../accounts/authorization-links.ts';
 import type { OAuthFlow } from '../../accounts/oauth-flow.ts';
 import { ToolproxyError } from '../../errors.ts';
 import { toToolproxyError } from '../error-handler.ts';
@@ -23,8 +24,8 @@ interface FlowOptions {
 }
 
 /** Sends the browser to the provider, binding the flow to it with an HttpOnly cookie (O2). */
-export async function beginOAuth(reply: FastifyReply, flow: OAuthFlow, token: string, fields: Record<string, unknown>, options: FlowOptions): Promise<FastifyReply> {
-  const { location, cookie } = await flow.start(token, fields);
+export async function beginOAuth(reply: FastifyReply, flow: OAuthFlow, link: LinkContext, fields: Record<string, unknown>, options: FlowOptions): Promise<FastifyReply> {
+  const { location, cookie } = await flow.start(link, fields);
   // SameSite=Lax: sent on the provider's top-level redirect back to us, not on cross-site subrequests.
   const attributes = [`Max-Age=${cookie.maxAgeSeconds}`, 'Path=/oauth/callback', 'HttpOnly', 'SameSite=Lax', ...(options.secureCookies ? ['Secure'] : [])];
   return reply

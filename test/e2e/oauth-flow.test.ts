@@ -20,7 +20,7 @@ let offsetMs = 0;
 const responses: string[] = [];
 const appPort = await freePort();
 const APP_ORIGIN = `http://127.0.0.1:${appPort}`;
-const CONNECTIONS = ['oauth-basic', 'oauth-post', 'oauth-nopkce', 'oauth-canary'];
+const CONNECTIONS = ['oauth-basic', 'oauth-post', 'oauth-nopkce', 'oauth-canary', 'oauth-fields'];
 
 before(async () => {
   api = await startProtectedApi(() => provider?.provider);
@@ -53,6 +53,14 @@ before(async () => {
   await connect('oauth-post', withPkce, POST_CLIENT, 'client_secret_post');
   await connect('oauth-nopkce', withoutPkce, BASIC_CLIENT, 'client_secret_basic');
   await connect('oauth-canary', withPkce, BASIC_CLIENT, 'client_secret_basic');
+  // The catalog's Salesforce shape: a per-account value asked before sign-in, then used in proxy_url.
+  const fields = definition(true) as { display_name: string; proxy_url: string; auth_patterns: Record<string, unknown>[] };
+  fields.display_name = 'Provider API per workspace';
+  fields.proxy_url = `${api.url}/v1/workspaces/{{workspace}}`;
+  fields.auth_patterns[0]!['account_fields'] = [{ field_name: 'workspace', label: 'Workspace', input_type: 'text', required: true, is_path_param: true }];
+  const withFields = await server.api('POST', '/api/v1/custom-providers', fields);
+  assert.equal(withFields.status, 201, withFields.text);
+  await connect('oauth-fields', withFields.body.provider.identifier, BASIC_CLIENT, 'client_secret_basic');
 });
 after(async () => {
   await server.close();
@@ -145,6 +153,35 @@ describe('authorization through the provider', () => {
     assert.equal(page.status, 502);
     assert.equal(page.headers.get('x-toolproxy-error'), 'OAUTH_PROVIDER_ERROR');
     assert.equal((await account('oauth-nopkce', 'eve')).status, 'PENDING_AUTH');
+  });
+});
+
+describe('account fields before sign-in (catalog/salesforce.yaml)', () => {
+  test('the link shows a form for them; a bad value shows it again; then consent, and calls go to the URL they fill', async () => {
+    const magic = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'oauth-fields', identifier: 'wendy' });
+    assert.equal(magic.status, 200, magic.text);
+    const browser = new TestBrowser();
+    const form = await browser.fetch(new URL(magic.body.link));
+    assert.equal(form.status, 200);
+    assert.match(await form.text(), /name="workspace"/);
+
+    const post = (workspace: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ workspace }).toString(),
+    });
+    const refused = await browser.navigate(magic.body.link, isCallback, post('../admin'));
+    assert.equal(refused.response?.status, 422, 'a value that would leave the path is refused on the form');
+
+    const { url, response } = await browser.navigate(magic.body.link, isCallback, post('acme'));
+    assert.equal(response, undefined, `expected to reach the callback, got ${response?.status} at ${url}`);
+    assert.equal((await browser.fetch(url)).status, 200);
+    const wendy = await account('oauth-fields', 'wendy');
+    assert.equal(wendy.status, 'ACTIVE');
+
+    const proxied = await proxy('oauth-fields', 'wendy', '/contacts?limit=1');
+    assert.equal(proxied.status, 200);
+    assert.equal(((await proxied.json()) as { path: string }).path, '/v1/workspaces/acme/contacts?limit=1');
   });
 });
 

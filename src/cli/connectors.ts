@@ -70,6 +70,8 @@ export function registerConnectors(program: Command, io: CliIo): void {
         const page = await client.connectors.list({ pageSize: 100, type: options.type, ...(pageToken ? { pageToken } : {}) });
         return { items: page.connectors, nextPageToken: page.nextPageToken };
       });
+      // Custom connectors first, then the catalog; each by identifier (the API pages in id order).
+      all.sort((a, b) => Number(b.isCustom) - Number(a.isCustom) || a.identifier.localeCompare(b.identifier));
       cli.table(all, columns, 'No connectors yet. Create one with: toolproxy connectors apply -f connector.yaml');
     });
 

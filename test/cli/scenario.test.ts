@@ -59,7 +59,7 @@ describe('CLI: the seed flow', () => {
     const all = await cli(['connectors', 'list'], env);
     assert.equal(all.code, EXIT.OK, all.stderr);
     assert.match(all.stdout, /\nstripe\s+Stripe\s+built-in\s+BEARER\s+https:\/\/api\.stripe\.com/);
-    assert.match(all.stdout, /\nacme-billing\s+Acme Billing\s+custom\s+API_KEY/);
+    assert.match(all.stdout, /^IDENTIFIER.*\nacme-billing\s+Acme Billing\s+custom\s+API_KEY.*\nairtable\s/, 'custom first, then the catalog by identifier');
     const builtIn = JSON.parse((await cli(['connectors', 'list', '--type', 'builtin', '--json'], env)).stdout) as { identifier: string }[];
     assert.ok(builtIn.some((c) => c.identifier === 'stripe') && !builtIn.some((c) => c.identifier === 'acme-billing'));
     const wrong = await cli(['connectors', 'list', '--type', 'mine'], env);

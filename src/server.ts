@@ -150,6 +150,8 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     const relay = config.database.kind === 'postgres'
       ? await (await import('./store/postgres-change-relay.ts')).startPostgresChangeRelay({ url: config.database.url, db: store.db, feed: changes, log: ready.log })
       : undefined;
+    // Built-in connectors this start rewrote (an upgrade): instances already running drop what they cached.
+    if (relay && catalog.updated.length > 0) changes.configChanged();
     // The gRPC compatibility layer (descriptors, connect) is loaded on the first HTTP/2 request:
     // servers that never see the Scalekit SDK do not carry it in memory.
     let grpc: NodeHandler | undefined;

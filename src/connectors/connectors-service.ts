@@ -110,8 +110,8 @@ export class ConnectorsService {
   }
 
   /**
-   * Installs the built-in catalog, or brings it up to date after an upgrade: run on every start.
-   * A running instance that cached a changed built-in hears of it like of any connector change.
+   * Installs the built-in catalog, or brings it up to date after an upgrade: run on every start,
+   * before the change relay runs (server.ts announces the rewritten ones to other instances then).
    */
   async installCatalog(entries: readonly CatalogEntry[]): Promise<BuiltInSync> {
     const now = this.#clock();

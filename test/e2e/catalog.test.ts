@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { createSqliteDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { call } from '../proxy/fixtures.ts';
@@ -168,6 +168,64 @@ describe('built-in connectors across restarts', () => {
       await assert.rejects(startTestServer({ database, env, catalogDir }), /broken\.yaml: .*proxy_url/);
     } finally {
       await rm(join(catalogDir, 'broken.yaml'));
+    }
+  });
+});
+
+/** DESIGN.md §4: an upgraded instance rewrites a built-in connector; instances already running hear of it. */
+describe('a built-in connector upgraded by a new instance on a shared Postgres', () => {
+  let database: TestDatabase | undefined;
+  let upstream: Upstream;
+  let catalogDir: string;
+  const servers: TestServer[] = [];
+  after(async () => {
+    for (const server of servers.reverse()) await server.close();
+    await upstream?.close();
+    await database?.cleanup();
+    if (catalogDir) await rm(catalogDir, { recursive: true, force: true });
+  });
+
+  test('reaches the running instance long before its cache TTL', async (t) => {
+    try {
+      database = await createPostgresDatabase();
+    } catch (error) {
+      if (process.env.TOOLPROXY_REQUIRE_POSTGRES === '1') throw error;
+      process.stderr.write('\n!!! Postgres not reachable: the catalog upgrade across instances test is SKIPPED\n\n');
+      return t.skip('Postgres not reachable');
+    }
+    upstream = await startUpstream();
+    catalogDir = await mkdtemp(join(tmpdir(), 'tp-catalog-'));
+    const env = { TOOLPROXY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), TOOLPROXY_ACCOUNT_CACHE_TTL_MS: '3600000' };
+    const write = (header: string) =>
+      writeFile(join(catalogDir, 'acme.yaml'), stringify({
+        display_name: 'Acme',
+        proxy_url: `${upstream.url}/v1`,
+        proxy_enabled: true,
+        auth_patterns: [{ type: 'API_KEY', fields: [{ field_name: 'api_key', input_type: 'password', required: true }], auth_header_key_override: header }],
+      }));
+
+    await write('X-Acme-Key');
+    const running = await startTestServer({ database, env, catalogDir });
+    servers.push(running);
+    assert.equal((await running.api('POST', '/api/v1/connections', { name: 'billing', connector: 'acme' })).status, 201);
+    const account = await running.api('POST', '/api/v1/connected_accounts', {
+      connection_name: 'billing',
+      identifier: 'user_1',
+      authorization_details: { static_auth: { details: { api_key: 'sk_acme' } } },
+    });
+    assert.equal(account.status, 201, account.text);
+    const token = await running.token();
+    assert.equal((await call(running, token, 'billing', '/customers')).status, 200);
+    assert.equal(upstream.received.at(-1)?.headers['x-acme-key'], 'sk_acme', 'cached with the first release');
+
+    await write('X-Acme-Token');
+    servers.push(await startTestServer({ database, env, catalogDir }));
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      assert.equal((await call(running, token, 'billing', '/customers')).status, 200);
+      if (upstream.received.at(-1)?.headers['x-acme-token'] === 'sk_acme') break;
+      if (Date.now() > deadline) assert.fail('the running instance kept the old definition');
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   });
 });

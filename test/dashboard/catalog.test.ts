@@ -138,6 +138,16 @@ describe('built-in connector catalog in the dashboard', { skip }, () => {
     await open('/connections', 'Connections');
     const first = await page.getByLabel('Connector').locator('option').first().getAttribute('value');
     assert.equal(await page.getByLabel('Connector').inputValue(), first);
+
+    // Custom connectors, then the catalog, each group by name.
+    const groups = await page.getByLabel('Connector').locator('optgroup').evaluateAll((nodes) =>
+      nodes.map((node) => ({ label: node.getAttribute('label'), names: [...node.querySelectorAll('option')].map((o) => o.textContent ?? '') })),
+    );
+    assert.equal(groups.at(-1)?.label, 'Built-in connectors');
+    const names = groups.at(-1)!.names;
+    assert.ok(names.length >= 15);
+    assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' })));
+    if (groups.length === 2) assert.equal(groups[0]?.label, 'Custom connectors');
   });
 
   test('"Customize" opens the editor with the built-in definition, and saving creates a custom connector of its own', async () => {

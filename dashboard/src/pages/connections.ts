@@ -1,5 +1,6 @@
 import { api } from '../api.ts';
 import { h, replace } from '../dom.ts';
+import { allProviders } from '../providers.ts';
 import { currentPath, type PageContext } from '../router.ts';
 import type { Connection, Provider } from '../types.ts';
 import { announce, confirmDialog, copyField, emptyState, errorBox, sectionError } from '../ui/feedback.ts';
@@ -127,12 +128,14 @@ export async function renderConnections({ main, signal }: PageContext): Promise<
   };
 
   try {
-    const [loaded] = await Promise.all([api.get<{ providers: Provider[] }>('/api/v1/providers', { 'filter.provider_type': 'ALL', page_size: 100 }), load()]);
-    providers = loaded.providers;
+    const [custom, builtIn] = await Promise.all([allProviders('CUSTOM'), allProviders('DEFAULT'), load()]);
+    providers = [...custom, ...builtIn];
+    const options = (group: Provider[]) => group.map((p) => h('option', { value: p.identifier }, `${p.display_name} (${p.identifier}) · ${p.auth_patterns[0]?.type ?? '?'}`));
     replace(
       connector.control,
       providers.length === 0 ? h('option', { value: '' }, 'No connectors yet — create one first') : null,
-      providers.map((p) => h('option', { value: p.identifier }, `${p.display_name} (${p.identifier}) · ${p.auth_patterns[0]?.type ?? '?'}`)),
+      custom.length > 0 ? h('optgroup', { label: 'Custom connectors' }, options(custom)) : null,
+      builtIn.length > 0 ? h('optgroup', { label: 'Built-in connectors' }, options(builtIn)) : null,
     );
     // `#/connections?connector=github` (the catalog's "New connection") chooses that connector.
     const preselect = new URLSearchParams(currentPath().split('?')[1] ?? '').get('connector');

@@ -1,16 +1,12 @@
 import { api } from '../api.ts';
 import { h, replace } from '../dom.ts';
+import { allProviders } from '../providers.ts';
 import type { PageContext } from '../router.ts';
 import type { Provider } from '../types.ts';
 import { announce, confirmDialog, emptyState, errorBox, sectionError } from '../ui/feedback.ts';
 import { field } from '../ui/form.ts';
 import { timeAgo } from '../ui/format.ts';
 import { pageHeader, section, table } from '../ui/page.ts';
-
-interface ProvidersPage {
-  providers: Provider[];
-  next_page_token: string | null;
-}
 
 /** Every connector: the custom ones, with edit and delete, then the read-only built-in catalog. */
 export async function renderConnectors({ main, signal }: PageContext): Promise<void> {
@@ -42,18 +38,6 @@ export async function renderConnectors({ main, signal }: PageContext): Promise<v
   }
 }
 
-/** Every page of one kind of connector: DEFAULT (the built-in catalog) or CUSTOM. */
-async function allProviders(kind: 'DEFAULT' | 'CUSTOM'): Promise<Provider[]> {
-  const all: Provider[] = [];
-  let token: string | null = null;
-  do {
-    const page: ProvidersPage = await api.get<ProvidersPage>('/api/v1/providers', { 'filter.provider_type': kind, page_size: 100, page_token: token });
-    all.push(...page.providers.filter((p) => p.is_custom === (kind === 'CUSTOM')));
-    token = page.next_page_token;
-  } while (token);
-  return all;
-}
-
 function authTypes(provider: Provider): HTMLElement {
   return h('span', { class: 'badge badge-neutral' }, [...new Set(provider.auth_patterns.map((p) => p.type))].join(', '));
 }
@@ -75,7 +59,7 @@ function providerTable(caption: string, providers: Provider[], reload: () => Pro
   return table(caption, ['Connector', 'Auth', 'Proxy URL', 'Proxy', 'Updated', 'Actions'], rows);
 }
 
-/** The built-in catalog, by name, with a filter box: read-only, so its actions lead elsewhere. */
+/** The built-in catalog (sorted by name), with a filter box: read-only, so its actions lead elsewhere. */
 function catalogView(providers: Provider[]): HTMLElement {
   if (providers.length === 0) {
     return emptyState(
@@ -83,7 +67,6 @@ function catalogView(providers: Provider[]): HTMLElement {
       'This server was started with an empty connector catalog. Create a custom connector for any API that uses an API key, a bearer token, basic auth or OAuth.',
     );
   }
-  const sorted = [...providers].sort((a, b) => a.display_name.localeCompare(b.display_name, undefined, { sensitivity: 'base' }));
   const search = field('Search the catalog', h('input', { name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false' }), { hint: 'By name, identifier or category.' });
   const filters = h('form', { role: 'search', 'aria-label': 'Filter the built-in catalog', class: 'filters' }, search.wrapper);
   // Only the count is announced while typing, not the whole table.
@@ -91,8 +74,8 @@ function catalogView(providers: Provider[]): HTMLElement {
   const results = h('div', {});
   const show = () => {
     const query = search.control.value.trim().toLowerCase();
-    const shown = query ? sorted.filter((p) => [p.display_name, p.identifier, category(p) ?? ''].some((text) => text.toLowerCase().includes(query))) : sorted;
-    replace(summary, query ? `${shown.length} of ${sorted.length} built-in connectors match.` : `${sorted.length} built-in connectors.`);
+    const shown = query ? providers.filter((p) => [p.display_name, p.identifier, category(p) ?? ''].some((text) => text.toLowerCase().includes(query))) : providers;
+    replace(summary, query ? `${shown.length} of ${providers.length} built-in connectors match.` : `${providers.length} built-in connectors.`);
     replace(
       results,
       shown.length === 0

@@ -12,6 +12,14 @@ import { call } from '../proxy/fixtures.ts';
 
 /** DESIGN.md §2: built-in connectors come from catalog/*.yaml and are used like custom ones. */
 
+/** A custom BEARER connector definition. */
+const bearerConnector = (displayName: string, proxyUrl: string) => ({
+  display_name: displayName,
+  proxy_url: proxyUrl,
+  proxy_enabled: true,
+  auth_patterns: [{ type: 'BEARER', fields: [{ field_name: 'token', input_type: 'password', required: true }] }],
+});
+
 describe('the shipped catalog', () => {
   let server: TestServer;
   after(() => server?.close());
@@ -20,12 +28,7 @@ describe('the shipped catalog', () => {
     server = await startTestServer();
     const shipped = (await readdir(new URL('../../catalog/', import.meta.url))).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
     assert.ok(shipped.length >= 15, `the catalog holds ${shipped.length} connectors`);
-    const custom = await server.api('POST', '/api/v1/custom-providers', {
-      display_name: 'In House',
-      proxy_url: 'https://api.in-house.example',
-      proxy_enabled: true,
-      auth_patterns: [{ type: 'BEARER', fields: [{ field_name: 'token', input_type: 'password', required: true }] }],
-    });
+    const custom = await server.api('POST', '/api/v1/custom-providers', bearerConnector('In House', 'https://api.in-house.example'));
     assert.equal(custom.status, 201, custom.text);
 
     const list = async (type?: string) => {
@@ -54,12 +57,7 @@ describe('the shipped catalog', () => {
   });
 
   test('a custom connector named like a built-in one gets an identifier of its own', async () => {
-    const created = await server.api('POST', '/api/v1/custom-providers', {
-      display_name: 'Stripe',
-      proxy_url: 'https://stripe-mirror.example',
-      proxy_enabled: true,
-      auth_patterns: [{ type: 'BEARER', fields: [{ field_name: 'token', input_type: 'password', required: true }] }],
-    });
+    const created = await server.api('POST', '/api/v1/custom-providers', bearerConnector('Stripe', 'https://stripe-mirror.example'));
     assert.equal(created.status, 201, created.text);
     assert.match(created.body.provider.identifier, /^stripe-[0-9a-f]{6}$/);
   });
@@ -78,6 +76,17 @@ describe('the shipped catalog', () => {
     assert.ok(!created.text.includes('shh-not-shown'), 'the client secret is never returned');
   });
 });
+
+/** A connection `billing` on the loopback built-in `acme`, and an ACTIVE account `user_1` with key `sk_acme`. */
+async function connectAcme(server: TestServer): Promise<void> {
+  assert.equal((await server.api('POST', '/api/v1/connections', { name: 'billing', connector: 'acme' })).status, 201);
+  const account = await server.api('POST', '/api/v1/connected_accounts', {
+    connection_name: 'billing',
+    identifier: 'user_1',
+    authorization_details: { static_auth: { details: { api_key: 'sk_acme' } } },
+  });
+  assert.equal(account.status, 201, account.text);
+}
 
 /** A catalog of one loopback connector, so a built-in one can be called end to end and changed between starts. */
 describe('built-in connectors across restarts', () => {
@@ -116,13 +125,7 @@ describe('built-in connectors across restarts', () => {
 
     const first = await start('X-Acme-Key');
     try {
-      assert.equal((await first.api('POST', '/api/v1/connections', { name: 'billing', connector: 'acme' })).status, 201);
-      const account = await first.api('POST', '/api/v1/connected_accounts', {
-        connection_name: 'billing',
-        identifier: 'user_1',
-        authorization_details: { static_auth: { details: { api_key: 'sk_acme' } } },
-      });
-      assert.equal(account.status, 201, account.text);
+      await connectAcme(first);
       assert.equal((await call(first, await first.token(), 'billing', '/customers')).status, 200);
       assert.equal(upstream.received.at(-1)?.headers['x-acme-key'], 'sk_acme');
     } finally {
@@ -207,13 +210,7 @@ describe('a built-in connector upgraded by a new instance on a shared Postgres',
     await write('X-Acme-Key');
     const running = await startTestServer({ database, env, catalogDir });
     servers.push(running);
-    assert.equal((await running.api('POST', '/api/v1/connections', { name: 'billing', connector: 'acme' })).status, 201);
-    const account = await running.api('POST', '/api/v1/connected_accounts', {
-      connection_name: 'billing',
-      identifier: 'user_1',
-      authorization_details: { static_auth: { details: { api_key: 'sk_acme' } } },
-    });
-    assert.equal(account.status, 201, account.text);
+    await connectAcme(running);
     const token = await running.token();
     assert.equal((await call(running, token, 'billing', '/customers')).status, 200);
     assert.equal(upstream.received.at(-1)?.headers['x-acme-key'], 'sk_acme', 'cached with the first release');

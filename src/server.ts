@@ -80,11 +80,12 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
-    const connectors = new ConnectorsService({ store, clock, changes });
+    // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
+    const egress = new EgressPolicy({ allowCidrs: config.egressAllowCidrs });
+    const connectors = new ConnectorsService({ store, clock, changes, egressAllows: (address) => egress.allowsAddress(address) });
     const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
     const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
-    // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
-    const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
+    const forwarder = new Forwarder({ ...config.upstream, egress });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,

@@ -8,6 +8,7 @@ import type { ConnectorOrigin, ConnectorRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
+import { type AddressCheck, type DefinitionWarning, egressWarnings } from './egress-warnings.ts';
 import { assertValidDefinition } from './validate-definition.ts';
 
 export type ConnectorView = ConnectorDefinition & {
@@ -27,6 +28,12 @@ export interface LoadedConnector {
   pattern: AuthPattern;
 }
 
+/** A created or replaced connector, and what its definition will run into when it is used. */
+export interface SavedConnector {
+  provider: ConnectorView;
+  warnings: DefinitionWarning[];
+}
+
 /** What `filter.provider_type` asks for (the reference's ProviderType): built-in, custom or both. */
 export type ConnectorKind = 'DEFAULT' | 'CUSTOM' | 'ALL';
 
@@ -37,14 +44,17 @@ export class ConnectorsService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
+  readonly #egressAllows: AddressCheck | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed }) {
+  /** `egressAllows`: the egress policy's check, to warn at save time about URLs it will refuse. */
+  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; egressAllows?: AddressCheck }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
+    this.#egressAllows = deps.egressAllows;
   }
 
-  async create(input: unknown): Promise<ConnectorView> {
+  async create(input: unknown): Promise<SavedConnector> {
     const definition = assertValidDefinition(input);
     const now = this.#clock();
     const row: ConnectorRow = {
@@ -58,7 +68,7 @@ export class ConnectorsService {
       updated_at: now,
     };
     await this.#store.connectors.insert(row);
-    return toView(row, definition);
+    return this.#saved(toView(row, definition), definition);
   }
 
   async get(idOrIdentifier: string): Promise<ConnectorView> {
@@ -76,7 +86,7 @@ export class ConnectorsService {
    * Full replacement (PUT): the reference's guide says omitted fields are not preserved, so the
    * whole definition is validated again. The auth type cannot change under existing connections.
    */
-  async replace(idOrIdentifier: string, input: unknown): Promise<ConnectorView> {
+  async replace(idOrIdentifier: string, input: unknown): Promise<SavedConnector> {
     const current = await this.load(idOrIdentifier);
     assertCustom(current.row);
     const definition = assertValidDefinition(input);
@@ -97,7 +107,11 @@ export class ConnectorsService {
     };
     await this.#store.connectors.update(current.row.id, patch);
     this.#changes.configChanged();
-    return toView({ ...current.row, ...patch }, definition);
+    return this.#saved(toView({ ...current.row, ...patch }, definition), definition);
+  }
+
+  #saved(provider: ConnectorView, definition: ConnectorDefinition): SavedConnector {
+    return { provider, warnings: this.#egressAllows ? egressWarnings(definition, this.#egressAllows) : [] };
   }
 
   async delete(idOrIdentifier: string): Promise<void> {

@@ -55,6 +55,17 @@ describe('CLI: the seed flow', () => {
     assert.deepEqual(JSON.parse(list.stdout).map((c: { identifier: string }) => c.identifier), ['acme-billing']);
   });
 
+  test('connectors apply warns on stderr about a proxy_url the server will refuse to call (and in --json)', async () => {
+    const file = join(workDir, 'private.yaml');
+    await writeFile(file, stringify({ ...apiKeyConnector(upstream.url), display_name: 'Private Billing', proxy_url: 'http://10.9.8.7/api' }));
+    const applied = await cli(['connectors', 'apply', '-f', file], env);
+    assert.equal(applied.code, EXIT.OK, applied.stderr);
+    assert.match(applied.stderr, /^warning: private-billing \/proxy_url: 10\.9\.8\.7 is a loopback, private or reserved address: calls to it will be refused with UPSTREAM_ADDRESS_FORBIDDEN unless TOOLPROXY_EGRESS_ALLOW_CIDRS allows it\.\n$/);
+    const json = await cli(['connectors', 'apply', '-f', file, '--json'], env);
+    assert.equal(JSON.parse(json.stdout)[0].connector.warnings[0].code, 'UPSTREAM_ADDRESS_FORBIDDEN');
+    assert.equal((await cli(['connectors', 'delete', 'private-billing'], env)).code, EXIT.OK);
+  });
+
   test('connectors list shows the built-in catalog next to custom connectors', async () => {
     const all = await cli(['connectors', 'list'], env);
     assert.equal(all.code, EXIT.OK, all.stderr);

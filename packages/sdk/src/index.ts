@@ -35,4 +35,5 @@ export type {
   Connection,
   Connector,
   ConnectorDefinition,
+  ConnectorWarning,
 } from './types.ts';

@@ -77,7 +77,12 @@ export async function listenDualProtocol(app: FastifyInstance, options: DualProt
   // own (lib/server.js, multipleBindings); they need the same sorting.
   const bindings = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings');
   const extra = bindings ? ((app as unknown as Record<symbol, unknown>)[bindings] as NetServer[] | undefined) : undefined;
-  for (const secondary of extra ?? []) if (secondary !== server) sortConnections(secondary, h2);
+  for (const secondary of extra ?? []) {
+    if (secondary === server) continue;
+    sortConnections(secondary, h2);
+    // Fastify forwards only `upgrade` from these: parser errors and CONNECT get the main server's answers too.
+    for (const event of ['clientError', 'connect']) secondary.on(event, (...args: unknown[]) => server.emit(event, ...args));
+  }
   return server;
 }
 

@@ -14,6 +14,7 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import { requireAppToken } from './authenticate.ts';
+import { handleClientError, refuseConnect } from './client-errors.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
@@ -74,10 +75,13 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Slowloris: a request must arrive in full within this time (checklist P13).
     requestTimeout: 120_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    // Requests the HTTP parser refuses get the documented error body too (src/http/client-errors.ts).
+    clientErrorHandler: handleClientError,
     ...(options.https ? { https: options.https } : {}),
   });
 
   installErrorHandling(app);
+  app.server.on('connect', refuseConnect(app.log));
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(formbody);
   await app.register(swagger, {

@@ -15,13 +15,14 @@ import { ApiClientsService } from './clients/api-clients-service.ts';
 import { AppTokenSigner } from './clients/app-tokens.ts';
 import { type BootstrapClient, ensureBootstrapClient } from './clients/bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { ALPN_PROTOCOLS, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
+import { ALPN_PROTOCOLS, type DualProtocolServer, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
 import type { NodeHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { startDraining } from './http/draining.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
@@ -177,17 +178,25 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         },
       );
     };
+    let listening: DualProtocolServer | undefined;
     return {
       app: ready,
       store,
       keyring,
       bootstrap,
       async listen(host, port) {
-        await listenDualProtocol(ready, { host, port, http2 });
+        listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
       },
       async close() {
-        await ready.close();
+        // Drain: what is in flight finishes (with connection: close), idle connections end now,
+        // and nothing outlives TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS.
+        const stopDraining = startDraining(ready.server, { deadlineMs: config.shutdownDeadlineMs, log: ready.log, onDeadline: () => listening?.destroyAll(), sockets: listening?.sockets ?? [] });
+        try {
+          await ready.close();
+        } finally {
+          stopDraining();
+        }
         await relay?.close();
         await usage.close();
         await requestLog.close();

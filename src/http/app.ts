@@ -77,6 +77,9 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
     // Requests the HTTP parser refuses get the documented error body too (src/http/client-errors.ts).
     clientErrorHandler: handleClientError,
+    // While draining, a request on a connection already open is served, with connection: close
+    // (src/http/draining.ts), rather than refused with a 503 outside the documented error shape.
+    return503OnClosing: false,
     ...(options.https ? { https: options.https } : {}),
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +52,13 @@ before(async () => {
   execFileSync('git', ['clone', '--quiet', REPO, clone]);
   assert.ok(!existsSync(join(clone, 'packages/sdk/dist')) && !existsSync(join(clone, 'dist')) && !existsSync(join(clone, 'data')));
   execFileSync('cp', ['-al', join(REPO, 'node_modules'), join(clone, 'node_modules')]);
-  // `npm ci`'s own scripts for the workspaces (links) and the root, as npm ci runs them.
-  execFileSync('npm', ['rebuild', '--foreground-scripts', '--workspaces', '--include-workspace-root'], { cwd: clone, stdio: 'ignore' });
+  // `npm ci`'s own scripts for the workspaces (links: `prepare`) and for the root, run by npm.
+  // Named, so npm leaves the dependencies alone: they are hard links shared with this checkout.
+  const root = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as { workspaces: string[] };
+  assert.deepEqual(root.workspaces, ['packages/*']);
+  const workspaces = readdirSync(join(clone, 'packages')).map((dir) => (JSON.parse(readFileSync(join(clone, 'packages', dir, 'package.json'), 'utf8')) as { name: string }).name);
+  execFileSync('npm', ['rebuild', '--foreground-scripts', ...workspaces], { cwd: clone, stdio: 'ignore' });
+  for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) execFileSync('npm', ['run', '--if-present', script], { cwd: clone, stdio: 'ignore' });
   assert.ok(existsSync(join(clone, 'packages/sdk/dist/index.js')), 'the install built the Node SDK the examples import');
 
   env = { ...(process.env as Record<string, string>), PORT: String(port), LOG_LEVEL: 'warn', TOOLPROXY_EGRESS_ALLOW_CIDRS: '127.0.0.0/8,::1/128' };

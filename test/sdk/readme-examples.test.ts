@@ -141,8 +141,12 @@ test('the curl walkthrough runs as a script: token, connector (no warnings), con
   assert.equal(upstream.received.at(-1)!.url, '/v1/customers?limit=3');
 
   // The CLI walkthrough starts from scratch, as a reader trying it next would.
-  const clean = await run('bash', ['-c', 'toolproxy() { npm run -s toolproxy -- "$@"; }; toolproxy accounts delete acme user_123 && toolproxy connections delete acme && toolproxy connectors delete acme-billing']);
-  assert.equal(clean.code, 0, clean.stderr);
+  const { TOOLPROXY_URL: url, TOOLPROXY_CLIENT_ID: id, TOOLPROXY_CLIENT_SECRET: secret } = clientEnv();
+  const issued = await fetch(`${url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id!, client_secret: secret! }) });
+  const authorization = `Bearer ${((await issued.json()) as { access_token: string }).access_token}`;
+  for (const path of ['/api/v1/connections/acme/connected_accounts/user_123', '/api/v1/connections/acme', '/api/v1/custom-providers/acme-billing']) {
+    assert.equal((await fetch(`${url}${path}`, { method: 'DELETE', headers: { authorization } })).status, 204, path);
+  }
 });
 
 test('the CLI block runs as a script, and again', async () => {

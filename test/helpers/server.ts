@@ -46,8 +46,11 @@ const credentialsByDatabase = new Map<string, { clientId: string; clientSecret: 
  * The bootstrap client's credentials, as an operator finds them: the data dir's file, or (an
  * instance that shares its database with another) the ones the first instance created.
  */
-export function bootstrapCredentials(server: Server, databaseKey: string): { clientId: string; clientSecret: string } {
+export function bootstrapCredentials(server: Server, databaseKey: string, env: Record<string, string | undefined> = {}): { clientId: string; clientSecret: string } {
   const { bootstrap } = server;
+  if (bootstrap.source === 'environment' && env.TOOLPROXY_BOOTSTRAP_CLIENT_SECRET) {
+    return { clientId: bootstrap.clientId, clientSecret: env.TOOLPROXY_BOOTSTRAP_CLIENT_SECRET };
+  }
   if (bootstrap.source === 'file') {
     const saved = JSON.parse(readFileSync(bootstrap.file, 'utf8')) as { client_id: string; client_secret: string };
     const credentials = { clientId: saved.client_id, clientSecret: saved.client_secret };
@@ -101,7 +104,7 @@ export async function startTestServer(
   if (options.dualProtocol) await server.listen('127.0.0.1', port);
   else await server.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
-  const { clientId, clientSecret } = bootstrapCredentials(server, options.database?.options.kind === 'sqlite' ? options.database.options.path : (env.DATABASE_URL ?? dataDir));
+  const { clientId, clientSecret } = bootstrapCredentials(server, options.database?.options.kind === 'sqlite' ? options.database.options.path : (env.DATABASE_URL ?? dataDir), env);
 
   const token = async () => {
     const response = await fetch(`${url}/oauth/token`, {

@@ -104,7 +104,15 @@ export async function startTestServer(
   if (options.dualProtocol) await server.listen('127.0.0.1', port);
   else await server.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
-  const { clientId, clientSecret } = bootstrapCredentials(server, options.database?.options.kind === 'sqlite' ? options.database.options.path : (env.DATABASE_URL ?? dataDir), env);
+  let credentials: { clientId: string; clientSecret: string };
+  try {
+    credentials = bootstrapCredentials(server, options.database?.options.kind === 'sqlite' ? options.database.options.path : (env.DATABASE_URL ?? dataDir), env);
+  } catch (error) {
+    // A server left listening would keep the test file's process alive.
+    await server.close();
+    throw error;
+  }
+  const { clientId, clientSecret } = credentials;
 
   const token = async () => {
     const response = await fetch(`${url}/oauth/token`, {

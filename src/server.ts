@@ -4,8 +4,9 @@ import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
-import { createOAuthRevoker } from './accounts/oauth-revocation.ts';
+import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
+import { RevocationQueue } from './accounts/revocation-queue.ts';
 import { TokenRefresher } from './accounts/token-refresher.ts';
 import { OAuthClient } from './auth/oauth/oauth-client.ts';
 import { ChangeFeed } from './changes.ts';
@@ -92,8 +93,21 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         fetch: forwarder.fetch,
       });
     let app: FastifyInstance | undefined;
-    const onDeleted = createOAuthRevoker({ vault, clientFor, onError: (err, account) => app?.log.warn({ err, account }, 'token revocation failed') });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, onDeleted });
+    // O17: revocations on delete and disconnect go through a durable queue any instance works.
+    const revocations = new RevocationQueue({
+      store,
+      vault,
+      clock,
+      clientFor,
+      loadConnection: (id) => connections.loadById(id),
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+        error: (details, message) => app?.log.error(details, message),
+      },
+      options: { leaseMs: config.oauth.timeoutMs * 3 },
+    });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -142,6 +156,14 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    const malformed = await findMalformedIdentifiers(store);
+    if (malformed.count > 0) {
+      ready.log.warn(
+        { count: malformed.count, more: malformed.more, accounts: malformed.ids },
+        'connected accounts whose identifier starts or ends with whitespace or holds control characters: calls cannot reach them (HTTP trims header values). Delete them (DELETE /api/v1/connected_accounts/{id}) and create them again with a clean identifier',
+      );
+    }
+    revocations.start();
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
     }
@@ -187,6 +209,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       },
       async close() {
         await ready.close();
+        await revocations.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

@@ -164,6 +164,20 @@ export class ConnectionsService {
     return { row, connector: await this.#connectorOf(row) };
   }
 
+  /**
+   * A connector by identifier or id, as filters name it (the reference's `provider`): exactly,
+   * else lower-cased, so the reference's upper-case keys (`STRIPE`) find the built-in `stripe`.
+   */
+  async connector(provider: string): Promise<LoadedConnector> {
+    try {
+      return await this.#connectors.load(provider);
+    } catch (error) {
+      const lower = provider.toLowerCase();
+      if (lower === provider || !(error instanceof ToolproxyError) || error.code !== 'CONNECTOR_NOT_FOUND') throw error;
+      return this.#connectors.load(lower);
+    }
+  }
+
   async loadById(id: string): Promise<LoadedConnection> {
     const row = await this.#store.connections.findById(id);
     if (!row) throw new ToolproxyError('CONNECTION_NOT_FOUND');

@@ -93,9 +93,11 @@ export class ConnectionsService {
     return this.#view(row, connector);
   }
 
-  async list(page: PageRequest, filter: { connector?: string | undefined } = {}): Promise<Page<ConnectionView>> {
+  /** One page, with `totalSize` (how many match across all pages). */
+  async list(page: PageRequest, filter: { connector?: string | undefined; query?: string | undefined } = {}): Promise<Page<ConnectionView>> {
     const connectorId = filter.connector ? (await this.#connectors.load(filter.connector)).row.id : undefined;
-    const result = await this.#store.connections.list(page, connectorId ? { connectorId } : {});
+    const storeFilter = { ...(connectorId ? { connectorId } : {}), ...(filter.query ? { query: filter.query } : {}) };
+    const [result, totalSize] = await Promise.all([this.#store.connections.list(page, storeFilter), this.#store.connections.count(storeFilter)]);
     const items: ConnectionView[] = [];
     // One read per distinct connector, not per connection.
     const connectors = new Map<string, Promise<LoadedConnector>>();
@@ -103,7 +105,7 @@ export class ConnectionsService {
       if (!connectors.has(row.connector_id)) connectors.set(row.connector_id, this.#connectorOf(row));
       items.push(this.#view(row, await connectors.get(row.connector_id)!));
     }
-    return { items, nextPageToken: result.nextPageToken };
+    return { items, nextPageToken: result.nextPageToken, totalSize };
   }
 
   async update(name: string, patch: { enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {

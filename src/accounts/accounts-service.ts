@@ -27,6 +27,8 @@ export type AccountRef = ({ id: string } | { connectionName: string; identifier:
 /** What list and search filter on; names as callers give them (connection names, connector identifier). */
 export interface AccountListFilter extends AccountScope {
   connectionName?: string | undefined;
+  /** The connection by id (`conn_…`), as the reference's search takes it. */
+  connectionId?: string | undefined;
   /** Any of these connections (the reference's `connection_names`). */
   connectionNames?: readonly string[] | undefined;
   /** The connector (its identifier or id; the reference's `provider`). */
@@ -180,6 +182,7 @@ export class AccountsService {
     const storeFilter: AccountFilter = {};
     try {
       if (filter.connectionName) storeFilter.connectionId = (await this.#connections.load(filter.connectionName)).row.id;
+      if (filter.connectionId) storeFilter.connectionId = (await this.#connections.loadById(filter.connectionId)).row.id;
       if (filter.connectionNames && filter.connectionNames.length > 0) {
         const found = await Promise.all(filter.connectionNames.map((name) => this.#connections.load(name).then((c) => c.row.id, () => null)));
         storeFilter.connectionIds = found.filter((id): id is string => id !== null);

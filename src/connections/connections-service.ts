@@ -18,6 +18,8 @@ export interface ConnectionView {
   name: string;
   connector: string;
   connector_id: string;
+  /** The connector comes from the built-in catalog. */
+  built_in: boolean;
   type: string;
   enabled: boolean;
   settings: Record<string, unknown>;
@@ -203,6 +205,7 @@ function toView(row: ConnectionRow, connector: LoadedConnector): ConnectionView 
     name: row.name,
     connector: connector.row.identifier,
     connector_id: row.connector_id,
+    built_in: connector.row.origin === 'catalog',
     type: row.auth_type,
     enabled: row.enabled === 1,
     settings: JSON.parse(row.settings) as Record<string, unknown>,

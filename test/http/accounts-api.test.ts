@@ -172,6 +172,38 @@ for (const database of databases) {
       assert.equal((await server.api('POST', '/api/v1/connected_accounts/ca_unknown/disconnect')).status, 404);
     });
 
+    test('a hex, octal, short or integer IPv4 spelling in a host field is refused at submit, before the account becomes ACTIVE', async () => {
+      const created = await server.api('POST', '/api/v1/custom-providers', {
+        display_name: 'Per Tenant API',
+        proxy_url: 'https://{{domain}}/api',
+        auth_patterns: [{
+          type: 'API_KEY',
+          fields: [
+            { field_name: 'domain', label: 'Domain', input_type: 'text', required: true },
+            { field_name: 'api_key', label: 'Key', input_type: 'password', required: true },
+          ],
+        }],
+      });
+      assert.equal(created.status, 201, created.text);
+      await server.api('POST', '/api/v1/connections', { name: 'tenant', connector: created.body.provider.identifier });
+      for (const domain of ['0x7f000001', '0x7f.1', '127.1', '2130706433', '0177.0.0.1', '1.0x7f', 'xn--0x1']) {
+        const link = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'tenant', identifier: 'hal' });
+        const form = await fetch(link.body.link, { method: 'POST', body: new URLSearchParams({ domain, api_key: 'k' }) });
+        assert.equal(form.status, 422, domain);
+        const byApi = await server.api('POST', '/api/v1/connected_accounts', {
+          connection_name: 'tenant', identifier: `hal-${domain}`, authorization_details: { static_auth: { details: { domain, api_key: 'k' } } },
+        });
+        assert.equal(byApi.status, 422, domain);
+        assert.equal(byApi.body.error.code, 'INVALID_FIELD');
+        assert.deepEqual(byApi.body.error.details.problems.map((p: { path: string }) => p.path), ['/domain'], domain);
+      }
+      assert.equal((await server.api('GET', '/api/v1/connections/tenant/connected_accounts/hal')).body.connected_account.status, 'PENDING_AUTH');
+      const ok = await server.api('POST', '/api/v1/connected_accounts', {
+        connection_name: 'tenant', identifier: 'ivy', authorization_details: { static_auth: { details: { domain: 'ivy.example.com', api_key: 'k' } } },
+      });
+      assert.equal(ok.status, 201, ok.text);
+    });
+
     test('a newer link retires the older one: the older can no longer replace credentials set through the newer', async () => {
       const older = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'keys', identifier: 'fay' });
       const newer = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'keys', identifier: 'fay' });

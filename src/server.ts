@@ -44,6 +44,8 @@ export interface Server {
   store: Store;
   keyring: Keyring;
   bootstrap: BootstrapClient;
+  /** The OAuth revocation retry queue this instance works (O17). */
+  revocations: RevocationQueue;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -203,6 +205,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       store,
       keyring,
       bootstrap,
+      revocations,
       async listen(host, port) {
         await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;

@@ -131,6 +131,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       loadConnection: (id) => connections.loadById(id),
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
+      orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });

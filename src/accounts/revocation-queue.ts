@@ -112,6 +112,22 @@ export class RevocationQueue implements Revocations {
     };
   }
 
+  /**
+   * Queues and tries the revocation of tokens no account holds any more (a refresh that
+   * finished after its account was deleted or disconnected). Never throws: logged instead.
+   */
+  async revokeOrphaned(accountId: string, connection: LoadedConnection, credentials: OAuthCredentials): Promise<void> {
+    try {
+      const row = { id: accountId, credentials: this.#vault.encryptJson(credentials, credentialsBinding(accountId)) } as AccountRow;
+      const planned = this.plan(row, connection);
+      if (!planned) return;
+      await this.#store.tokenRevocations.insert(planned);
+      this.kick(planned.id);
+    } catch (error) {
+      this.#log.error({ err: error, account: accountId }, 'could not queue the revocation of orphaned tokens');
+    }
+  }
+
   kick(id: string): void {
     this.#track(this.#attempt(id));
   }

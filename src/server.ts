@@ -83,11 +83,12 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
-    const connectors = new ConnectorsService({ store, clock, changes });
-    const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
-    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
+    // RFC 8414: an OAUTH connector that gives only its issuer has its endpoints discovered when saved.
+    const connectors = new ConnectorsService({ store, clock, changes, discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs } });
+    const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
+    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,

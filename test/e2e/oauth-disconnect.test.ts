@@ -142,6 +142,10 @@ describe('the revocation retry queue', () => {
     assert.equal(queued?.last_error, 'OAUTH_PROVIDER_UNAVAILABLE');
     assert.ok(!queued!.token.includes(refresh_token), 'stored encrypted');
     assert.ok(await provider.provider.RefreshToken.find(refresh_token), 'still valid at the provider');
+    const dbDir = dirname(database.options.kind === 'sqlite' ? database.options.path : '');
+    for (const name of readdirSync(dbDir)) {
+      assert.ok(!readFileSync(join(dbDir, name)).toString('latin1').includes(refresh_token), `the queued token is encrypted in ${name}`);
+    }
     assert.ok(server.logs.some((line) => line.includes('token revocation failed; will retry')));
 
     // A restart (on another port: nothing here needs the redirect URI): the queue is in the

@@ -125,6 +125,23 @@ describe('disconnect an OAuth account', () => {
   });
 });
 
+describe('links retire each other (OAuth)', () => {
+  test('a flow started from an older link cannot complete once a newer link was issued; the newer one connects', async () => {
+    const older = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'oauth', identifier: 'carl' });
+    const olderBrowser = new TestBrowser();
+    const { url: olderCallback } = await olderBrowser.navigate(older.body.link, (u) => u.pathname.startsWith('/oauth/callback/'));
+    await authorize('carl');
+    const before = await tokens('carl');
+    const late = await olderBrowser.fetch(olderCallback);
+    assert.equal(late.status, 400);
+    assert.equal(late.headers.get('x-toolproxy-error'), 'OAUTH_STATE_INVALID');
+    assert.deepEqual(await tokens('carl'), before, 'the credentials from the newer link stay');
+    const reopened = await fetch(older.body.link, { redirect: 'manual' });
+    assert.equal(reopened.status, 410);
+    assert.match(await reopened.text(), /newer authorization link/);
+  });
+});
+
 describe('the revocation retry queue', () => {
   test('an outage at the revocation endpoint: delete still answers 204; the token waits encrypted, survives a restart, and is revoked when the provider is back', async () => {
     await authorize('bob');

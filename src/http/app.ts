@@ -14,7 +14,7 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import { requireAppToken } from './authenticate.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
@@ -74,6 +74,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Slowloris: a request must arrive in full within this time (checklist P13).
     requestTimeout: 120_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    // A URL the router cannot read (`/api/v1/connections/%`, an over-long parameter) answers in our shape.
+    frameworkErrors,
     ...(options.https ? { https: options.https } : {}),
   });
 

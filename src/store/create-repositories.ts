@@ -10,6 +10,7 @@ import type { Repositories } from './repositories.ts';
 import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
 import { secretsRepository } from './secrets-repository.ts';
+import { toolsRepository } from './tools-repository.ts';
 
 /**
  * The repositories over `db`, which may be the store's Kysely instance or a transaction.
@@ -25,5 +26,6 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     encryptionKeys: encryptionKeysRepository(db),
     secrets: secretsRepository(db),
     requestLog: requestLogRepository(db, dialect),
+    tools: toolsRepository(db),
   };
 }

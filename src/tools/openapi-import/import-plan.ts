@@ -9,6 +9,7 @@ import type { ToolContext } from '../tool-context.ts';
 import { OPENAPI_MAX_OPERATIONS } from './limits.ts';
 import { operationToTool } from './operation-tool.ts';
 import { includeFilter, listOperations, toolNames } from './operations.ts';
+import { credentialParameters } from './parameters.ts';
 import { type Dialect, SchemaConverter, Unsupported } from './schema-convert.ts';
 
 type Json = Record<string, unknown>;
@@ -77,6 +78,7 @@ export function planImport(document: Json, options: PlanOptions): ImportPlan {
   };
   const consumes = strings(document['consumes']);
   const produces = strings(document['produces']);
+  const credentials = credentialParameters(document, converter);
   for (const [index, operation] of selected.entries()) {
     const skip = (reason: string) =>
       plan.skipped.push({ operation: operation.label, ...(operation.operationId ? { operation_id: operation.operationId } : {}), reason });
@@ -86,7 +88,7 @@ export function planImport(document: Json, options: PlanOptions): ImportPlan {
       continue;
     }
     try {
-      const converted = operationToTool(operation, names[index]!, { converter, tool: options.context, pathPrefix, consumes, produces });
+      const converted = operationToTool(operation, names[index]!, { converter, tool: options.context, pathPrefix, consumes, produces, credentials });
       plan.tools.push(converted.tool);
       plan.warnings.push(...converted.warnings.map((message) => ({ tool: converted.tool.name, message })));
     } catch (error) {

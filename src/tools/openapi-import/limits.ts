@@ -7,7 +7,7 @@ export const OPENAPI_MAX_OPERATIONS = 3000;
 /** Fetching a document from a URL. */
 export const OPENAPI_FETCH_TIMEOUT_MS = 30_000;
 /** Output schemas are documentation: nested objects deeper than this are summarized as their type. */
-export const OUTPUT_SCHEMA_DEPTH = 2;
+export const OUTPUT_SCHEMA_DEPTH = 1;
 /** Input schemas are exact; this only stops a pathological document. */
 export const INPUT_SCHEMA_DEPTH = 24;
 /** Schema nodes per converted schema, again against pathological documents. */

@@ -21,6 +21,8 @@ export interface OperationContext {
   /** Swagger 2.0 document-level consumes/produces. */
   consumes: readonly string[];
   produces: readonly string[];
+  /** The document's API-key parameters (`in:name`), left out of every tool. */
+  credentials: ReadonlySet<string>;
 }
 
 export interface ConvertedOperation {
@@ -39,7 +41,7 @@ export function operationToTool(operation: Operation, name: string, context: Ope
   // Path parameters first: they keep their names when another location repeats one.
   const order = ['path', 'query', 'header', 'cookie', 'body', 'formData'];
   for (const parameter of [...parameters].sort((a, b) => order.indexOf(String(a['in'])) - order.indexOf(String(b['in'])))) {
-    addParameter(parameter, inputs, converter, context.tool);
+    addParameter(parameter, inputs, converter, context.tool, context.credentials);
   }
   if (method === 'GET' && (operation.operation['requestBody'] !== undefined || parameters.some((p) => p['in'] === 'body' || p['in'] === 'formData'))) {
     throw new Unsupported('is a GET with a request body, which tools do not send');

@@ -68,7 +68,31 @@ export function mergedParameters(pathItem: Json, operation: Json, converter: Sch
   return [...byKey.values()];
 }
 
-export function addParameter(parameter: Json, inputs: ToolInputs, converter: SchemaConverter, context: ToolContext): void {
+/**
+ * `in:name` of the document's API-key security schemes: those parameters are the credential the
+ * connector injects, never a tool input.
+ */
+export function credentialParameters(document: Json, converter: SchemaConverter): Set<string> {
+  const schemes = converter.dialect === '2.0' ? document['securityDefinitions'] : isRecord(document['components']) ? document['components']['securitySchemes'] : undefined;
+  const found = new Set<string>();
+  if (!isRecord(schemes)) return found;
+  for (const raw of Object.values(schemes)) {
+    let scheme: unknown;
+    try {
+      scheme = converter.deref(raw);
+    } catch {
+      continue;
+    }
+    if (isRecord(scheme) && scheme['type'] === 'apiKey' && typeof scheme['name'] === 'string' && typeof scheme['in'] === 'string') {
+      found.add(credentialKey(scheme['in'], scheme['name']));
+    }
+  }
+  return found;
+}
+
+export const credentialKey = (location: string, name: string): string => `${location}:${location === 'header' ? name.toLowerCase() : name}`;
+
+export function addParameter(parameter: Json, inputs: ToolInputs, converter: SchemaConverter, context: ToolContext, credentials: ReadonlySet<string> = new Set()): void {
   const name = parameter['name'] as string;
   const location = parameter['in'] as string;
   const required = location === 'path' || parameter['required'] === true;
@@ -78,6 +102,10 @@ export function addParameter(parameter: Json, inputs: ToolInputs, converter: Sch
   };
   if (location === 'cookie') return leaveOut('is a cookie (tools send no cookies)');
   if (location === 'body' || location === 'formData') return; // request-body.ts
+  if (credentials.has(credentialKey(location, name))) {
+    inputs.warnings.push(`${location} parameter ${name} left out: it is the API's credential, which the connector injects`);
+    return;
+  }
   if (location === 'header') {
     const lower = name.toLowerCase();
     // The credential is the connector's to inject; Content-Type follows the body.
@@ -133,6 +161,11 @@ function mappingStyle(parameter: Json, converter: SchemaConverter): ValueMapping
   const schema = parameter['schema'] === undefined ? {} : converter.deref<Json>(parameter['schema']);
   const type = isRecord(schema) ? schema['type'] : undefined;
   const structured = type === 'array' || type === 'object';
+  // Only arrays of scalars have a text form here (repeated or comma-joined).
+  if (type === 'array' && isRecord(schema) && schema['items'] !== undefined) {
+    const items = converter.deref<Json>(schema['items']);
+    if (isRecord(items) && (items['type'] === 'object' || items['type'] === 'array' || isRecord(items['properties']))) return null;
+  }
   const style = parameter['style'];
   // One path segment or header value each: a placeholder takes a scalar (tool-rules.ts refuses the rest).
   if (location === 'path' || location === 'header') return style === undefined || style === 'simple' ? (type === 'object' ? null : 'repeat') : null;

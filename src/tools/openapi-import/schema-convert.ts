@@ -235,13 +235,13 @@ export class SchemaConverter {
     return key;
   }
 
-  /** A deep or recursive response schema, summarized as its type. */
+  /** A deep or recursive response schema, summarized as its type (null included when it may be null). */
   #summary(node: unknown): Json {
     if (!isRecord(node)) return {};
     const type = this.dialect === '2.0' && node['type'] === 'file' ? 'string' : node['type'];
-    if (type !== undefined) return { type };
-    if (isRecord(node['properties'])) return { type: 'object' };
-    return {};
+    const summary = type !== undefined ? { type } : isRecord(node['properties']) ? { type: 'object' } : {};
+    const nullable = this.dialect === '3.0' ? node['nullable'] === true : this.dialect === '2.0' ? node['x-nullable'] === true : false;
+    return nullable && 'type' in summary ? withNull(summary) : summary;
   }
 
   /** 2.0 and 3.0 `exclusiveMinimum: true` beside `minimum: n` is 2020-12's `exclusiveMinimum: n`. */

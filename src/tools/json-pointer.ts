@@ -58,28 +58,31 @@ export function valueAt(value: unknown, tokens: readonly string[]): unknown {
   return current;
 }
 
+const INDEX = /^(?:0|[1-9]\d{0,3})$/;
+
 /**
- * Sets `value` at `tokens` inside `target`, creating plain objects on the way. Keys are defined,
- * not assigned, so even a `__proto__` key stays an own property (rules refuse those anyway).
+ * Sets `value` at `tokens` inside `target`, creating what is missing on the way: an array where
+ * the next token is an index (`rich_text/0/text/content`), else a plain object. Keys are
+ * defined, not assigned, so even a `__proto__` key stays an own property (rules refuse those).
  */
 export function setAt(target: Record<string, unknown>, tokens: readonly string[], value: unknown): void {
-  let current = target;
+  let current: Record<string, unknown> | unknown[] = target;
   tokens.forEach((token, index) => {
     if (index === tokens.length - 1) {
       define(current, token, value);
       return;
     }
-    const next = Object.hasOwn(current, token) ? current[token] : undefined;
-    if (next !== null && typeof next === 'object' && !Array.isArray(next)) {
-      current = next as Record<string, unknown>;
+    const next = Object.hasOwn(current, token) ? (current as Record<string, unknown>)[token] : undefined;
+    if (next !== null && typeof next === 'object') {
+      current = next as Record<string, unknown> | unknown[];
     } else {
-      const created: Record<string, unknown> = {};
+      const created: Record<string, unknown> | unknown[] = INDEX.test(tokens[index + 1]!) ? [] : {};
       define(current, token, created);
       current = created;
     }
   });
 }
 
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
+function define(target: Record<string, unknown> | unknown[], key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

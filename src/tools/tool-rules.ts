@@ -109,7 +109,7 @@ function headerRules(headers: unknown, inputs: Inputs, context: ToolContext, bas
               : null;
     if (message) problems.push({ path: at, message });
     seen.add(lower);
-    mappingRules(mapping, inputs, at, { scalarConstant: true, deepObject: false }, problems);
+    mappingRules(mapping, inputs, at, { scalarConstant: true, deepObject: false, header: true }, problems);
   }
 }
 
@@ -158,7 +158,7 @@ function mappingRules(
   mapping: unknown,
   inputs: Inputs,
   at: string,
-  allow: { scalarConstant: boolean; deepObject: boolean },
+  allow: { scalarConstant: boolean; deepObject: boolean; header?: boolean },
   problems: Problem[],
 ): void {
   if (!isRecord(mapping)) return;
@@ -175,8 +175,8 @@ function mappingRules(
     const value = mapping['value'];
     if (allow.scalarConstant && !['string', 'number', 'boolean'].includes(typeof value)) {
       problems.push({ path: `${at}/value`, message: 'must be a string, number or boolean' });
-    } else if (typeof value === 'string' && /[\r\n\u0000]/.test(value)) {
-      problems.push({ path: `${at}/value`, message: 'must not contain CR, LF or NUL' });
+    } else if (allow.header && typeof value === 'string' && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      problems.push({ path: `${at}/value`, message: 'must not contain CR, LF or other control characters (it is a header value)' });
     }
     if (mapping['style'] !== undefined) problems.push({ path: `${at}/style`, message: 'applies to values from the input only' });
   }

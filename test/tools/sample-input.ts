@@ -34,7 +34,16 @@ function sample(node: unknown, root: Json, optional: boolean, depth: number): un
   if (Array.isArray(node['examples']) && node['examples'].length > 0 && typeof node['examples'][0] !== 'object') return node['examples'][0];
   for (const key of ['oneOf', 'anyOf']) {
     const options = node[key];
-    if (Array.isArray(options) && options.length > 0) return sample(options.find((o) => isRecord(o) && o['type'] !== 'null') ?? options[0], root, optional, depth + 1);
+    if (!Array.isArray(options) || options.length === 0) continue;
+    // Branches that only say which members are required (one of two parents): take the first.
+    if (isRecord(node['properties']) && options.every((o) => isRecord(o) && Array.isArray(o['required']) && o['type'] === undefined)) {
+      const [first, ...others] = options as Json[];
+      const excluded = new Set(others.flatMap((o) => o['required'] as string[]));
+      const required = [...(Array.isArray(node['required']) ? node['required'] : []), ...(first!['required'] as string[])];
+      const properties = Object.fromEntries(Object.entries(node['properties']).filter(([name]) => !excluded.has(name) || required.includes(name)));
+      return sample({ ...node, [key]: undefined, properties, required }, root, optional, depth);
+    }
+    return sample(options.find((o) => isRecord(o) && o['type'] !== 'null') ?? options[0], root, optional, depth + 1);
   }
   if (Array.isArray(node['allOf']) && node['allOf'].length > 0) return sample(node['allOf'][0], root, optional, depth + 1);
   const types = Array.isArray(node['type']) ? node['type'] : [node['type']];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { validateDefinition } from '../../src/connectors/validate-definition.ts';
 import { toolContext } from '../../src/tools/tool-context.ts';
 import { assertValidTool, toolListProblems, toolProblems } from '../../src/tools/validate-tools.ts';
@@ -124,5 +126,17 @@ describe('tool definitions', () => {
     const renamed = validateDefinition({ ...definition, tools: [issueTool()] }, { identifier: 'acme-2' });
     assert.deepEqual(!renamed.ok && renamed.problems.map((p) => p.message), ['must start with acme_2_ (the connector\'s identifier, then _ and the action)']);
     assert.equal(validateDefinition({ ...definition, tools: [issueTool()] }).ok, true);
+  });
+
+  test('the example in docs/connectors.md#tools is a valid tool', () => {
+    const doc = readFileSync(new URL('../../docs/connectors.md', import.meta.url), 'utf8');
+    const yaml = doc.slice(doc.indexOf('## Tools')).match(/```yaml\n([\s\S]*?)```/)![1]!;
+    const result = validateDefinition({
+      display_name: 'Acme',
+      proxy_url: 'https://api.acme.example',
+      auth_patterns: [{ type: 'BEARER', fields: [{ field_name: 'token', input_type: 'password' }] }],
+      ...parse(yaml),
+    });
+    assert.deepEqual(result.ok ? [] : result.problems, []);
   });
 });

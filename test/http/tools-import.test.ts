@@ -111,6 +111,9 @@ describe('POST /api/v1/custom-providers/{identifier}/tools/import', () => {
     assert.equal(result.status, 200, result.text);
     assert.deepEqual(result.body.tools.map((t: { name: string }) => t.name), ['petstore_other']);
     assert.match(result.body.skipped[0].reason, /another document/);
+    // The parser's validation does not resolve it either.
+    const validated = await importTools({ document, dry_run: true });
+    assert.ok([200, 422].includes(validated.status), validated.text);
     assert.equal(upstream.received.length, before);
   });
 

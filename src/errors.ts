@@ -80,6 +80,16 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
+  // Tools (docs/tools.md)
+  TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],
+  TOOL_INVALID: [422, 'The tool definition is invalid; see details for every problem.'],
+  TOOL_EXISTS: [409, 'A tool with this name already exists; tool names are unique across connectors.'],
+  TOOL_BUILT_IN: [409, 'Built-in tools are read-only, and custom tools can only be added to custom connectors. Create a custom connector to add tools.'],
+  TOOL_INPUT_INVALID: [400, 'The tool input is invalid; see details.problems for every problem, each with the JSON pointer of the offending property.'],
+  OPENAPI_INVALID: [422, 'The OpenAPI document is not a valid OpenAPI 3.0/3.1 or Swagger 2.0 description; see details.'],
+  OPENAPI_TOO_LARGE: [413, 'The OpenAPI document is too large to import (see details for the limit); import a smaller document or select operations with include.'],
+  OPENAPI_FETCH_FAILED: [422, 'The OpenAPI document could not be fetched from the URL; see details.'],
+
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
 

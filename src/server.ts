@@ -33,6 +33,9 @@ import { ProxyMetrics } from './proxy/metrics.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
 import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
+import { InputValidators } from './tools/input-validators.ts';
+import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
+import { ToolsService } from './tools/tools-service.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
@@ -146,8 +149,13 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
     const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
+    const tools = {
+      service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
+      // An import fetching its document by URL goes through the egress policy like every outbound call.
+      importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
+    };
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -171,13 +179,16 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
     }
+    if (catalog.tools.taken.length > 0) {
+      ready.log.warn({ tools: catalog.tools.taken }, 'built-in tools not installed: custom tools already use their names');
+    }
     // Postgres: instances sharing the database hear each other's changes (DESIGN.md §4). Loaded
     // only then, like pg itself.
     const relay = config.database.kind === 'postgres'
       ? await (await import('./store/postgres-change-relay.ts')).startPostgresChangeRelay({ url: config.database.url, db: store.db, feed: changes, log: ready.log })
       : undefined;
     // Built-in connectors this start rewrote (an upgrade): instances already running drop what they cached.
-    if (relay && catalog.updated.length > 0) changes.configChanged();
+    if (relay && (catalog.updated.length > 0 || catalog.tools.updated.length > 0 || catalog.tools.deleted.length > 0)) changes.configChanged();
     // The gRPC compatibility layer (descriptors, connect) is loaded on the first HTTP/2 request:
     // servers that never see the Scalekit SDK do not carry it in memory.
     let grpc: NodeHandler | undefined;

@@ -9,6 +9,7 @@ import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
+import { registerTools } from './tools.ts';
 import { sanitize } from './table.ts';
 import { cliVersion } from './version.ts';
 
@@ -35,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerConnections(program, io);
   registerAccounts(program, io);
   registerRequest(program, io);
+  registerTools(program, io);
   registerClients(program, io);
   registerKeys(program, io);
 

@@ -8,6 +8,7 @@
  * from the JSON Schema export.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ToolsArraySchema } from '../tools/definition-schema.ts';
 
 /** RFC 9110 §5.6.2 `token`: what a header name may be. */
 export const HEADER_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
@@ -253,13 +254,18 @@ const definitionProperties = {
 };
 
 export const ConnectorDefinitionSchema = Type.Object(
-  { ...definitionProperties, auth_patterns: Type.Array(AuthPatternSchema, AUTH_PATTERNS_OPTIONS) },
+  {
+    ...definitionProperties,
+    auth_patterns: Type.Array(AuthPatternSchema, AUTH_PATTERNS_OPTIONS),
+    // ext
+    tools: Type.Optional(ToolsArraySchema),
+  },
   { additionalProperties: false, title: 'toolproxy connector definition' },
 );
 
 /** The top level with each pattern left unchecked: patterns are checked one variant at a time. */
 export const DefinitionShellSchema = Type.Object(
-  { ...definitionProperties, auth_patterns: Type.Array(Type.Unknown(), AUTH_PATTERNS_OPTIONS) },
+  { ...definitionProperties, auth_patterns: Type.Array(Type.Unknown(), AUTH_PATTERNS_OPTIONS), tools: Type.Optional(Type.Unknown()) },
   { additionalProperties: false },
 );
 

@@ -13,6 +13,8 @@ import type { ConcurrencyLimiter } from '../proxy/concurrency-limiter.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
+import type { OpenApiImporter } from '../tools/openapi-import/openapi-importer.ts';
+import type { ToolsService } from '../tools/tools-service.ts';
 import { requireAppToken } from './authenticate.ts';
 import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
@@ -22,12 +24,14 @@ import { accountRoutes } from './routes/accounts.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
+import { customToolRoutes } from './routes/custom-tools.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
+import { toolRoutes } from './routes/tools.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppServices {
@@ -44,6 +48,8 @@ export interface AppServices {
   metrics?: ProxyMetrics;
   /** P19: per-account and per-connection concurrency limits of the proxy (absent: unlimited). */
   limiter?: ConcurrencyLimiter | undefined;
+  /** Tools (listing, custom tools) and their OpenAPI import. */
+  tools?: { service: ToolsService; importer: OpenApiImporter };
 }
 
 export interface AppOptions {
@@ -111,6 +117,10 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     accountRoutes(api, services.accounts, services.links, services.oauth?.flow);
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
+    if (services.tools) {
+      toolRoutes(api, services.tools.service);
+      customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
+    }
   });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));

@@ -11,6 +11,7 @@ import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
 import { secretsRepository } from './secrets-repository.ts';
 import { tokenRevocationsRepository } from './token-revocations-repository.ts';
+import { toolsRepository } from './tools-repository.ts';
 
 /**
  * The repositories over `db`, which may be the store's Kysely instance or a transaction.
@@ -27,5 +28,6 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     secrets: secretsRepository(db),
     requestLog: requestLogRepository(db, dialect),
     tokenRevocations: tokenRevocationsRepository(db),
+    tools: toolsRepository(db),
   };
 }

@@ -18,6 +18,7 @@ export interface Database {
   encryption_keys: EncryptionKeyTable;
   request_log: RequestLogTable;
   token_revocations: TokenRevocationTable;
+  tools: ToolTable;
 }
 
 export interface ConnectorTable {
@@ -167,6 +168,26 @@ export interface TokenRevocationTable {
   created_at: number;
 }
 
+export interface ToolTable {
+  /** `tool_…` */
+  id: string;
+  connector_id: string;
+  /** `<connector>_<action>`, unique across connectors. */
+  name: string;
+  /** The validated tool definition as JSON text (src/tools/definition-schema.ts). */
+  definition: string;
+  origin: ToolOrigin;
+  /** Bumped on every change: compiled input schemas are cached per (id, version). */
+  version: number;
+  /** Lower-cased name, display name and description, for the text filter of tool listings. */
+  search_text: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `catalog` (built in, read-only), `custom` (a definition or the tools API) or `openapi` (imported). */
+export type ToolOrigin = 'custom' | 'catalog' | 'openapi';
+
 export type ConnectorRow = Selectable<ConnectorTable>;
 export type NewConnectorRow = Insertable<ConnectorTable>;
 export type ConnectionRow = Selectable<ConnectionTable>;
@@ -178,3 +199,4 @@ export type AuthorizationSessionRow = Selectable<AuthorizationSessionTable>;
 export type ApiClientRow = Selectable<ApiClientTable>;
 export type RequestLogRow = Selectable<RequestLogTable>;
 export type TokenRevocationRow = Selectable<TokenRevocationTable>;
+export type ToolRow = Selectable<ToolTable>;

@@ -112,6 +112,20 @@ test('no planted secret appears in any response, log line or database file', asy
     await server.api('GET', `/api/v1/connections/${connection}/connected_accounts/u1`);
   }
   await server.api('GET', '/api/v1/connected_accounts');
+  // The tools surface: definitions carry no secret, and listings for an identifier must not leak its credentials.
+  const connector = (await server.api('GET', `/api/v1/connections/${apiKeyConn}`)).body.connection.connector;
+  const tool = {
+    name: `${connector.replace(/-/g, '_')}_customers_list`,
+    display_name: 'List customers',
+    description: 'Lists the customers of the account, for the canary sweep.',
+    input_schema: { type: 'object', properties: { x: { type: 'string' } } },
+    request: { method: 'GET', path: '/v1/customers', query: { x: { from: 'x' } } },
+  };
+  assert.equal((await server.api('POST', `/api/v1/custom-providers/${connector}/tools`, tool)).status, 201);
+  assert.equal((await server.api('GET', `/api/v1/tools?connector=${connector}`)).body.total_size, 1);
+  assert.equal((await server.api('GET', '/api/v1/tools/scoped?identifier=u1')).body.total_size, 1);
+  assert.ok((await server.api('GET', '/api/v1/tools/available?identifier=u1')).body.total_size >= 1);
+  await server.api('GET', `/api/v1/tools/${tool.name}`);
 
   // A credential that no longer decrypts (moved from another row) is a clean 500 with no detail.
   const db = new Database(database.options.kind === 'sqlite' ? database.options.path : '');

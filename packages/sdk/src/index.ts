@@ -20,6 +20,8 @@ export {
 export { Connectors, type ListConnectorsOptions } from './connectors.ts';
 export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';
+export { Tools, type ListToolsOptions, type ImportToolsOptions } from './tools.ts';
+export type { Tool, ToolDefinitionView, ToolImportResult } from './tool-types.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
 export { encodeQuery } from './proxy-request.ts';

@@ -32,6 +32,7 @@ import { ProxyMetrics } from './proxy/metrics.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
 import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
+import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
@@ -128,6 +129,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
     const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
+    registerStatementMetric(metrics.registry, store.statements);
     app = await buildApp(
       { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
       {

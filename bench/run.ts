@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     const upstream = await startServer<Ready>(script('upstream'), [], { cpus: serverCpus });
     started.push(upstream);
     const origin = `http://127.0.0.1:${upstream.ready.port}`;
-    const minimal = await startServer<Ready>(script('minimal-proxy'), [`${origin}/api`], { cpus: serverCpus });
+    const minimal = await startServer<Ready>(script('yardstick'), ['agent-pipeline', `${origin}/api`], { cpus: serverCpus });
     started.push(minimal);
     const few = await startToolproxy(origin, FEW);
     started.push(few);
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const uploadPeak = fresh.peakRss();
     // The same download through a fresh minimal proxy: what any Node proxy's peak looks like.
     await minimal.stop();
-    const freshMinimal = await startServer<Ready>(script('minimal-proxy'), [`${origin}/api`], { cpus: serverCpus });
+    const freshMinimal = await startServer<Ready>(script('yardstick'), ['agent-pipeline', `${origin}/api`], { cpus: serverCpus });
     started.push(freshMinimal);
     const minimalIdleRss = freshMinimal.rss();
     await streamDownload(`http://127.0.0.1:${freshMinimal.ready.port}/bytes/${STREAM_BYTES}`, '', STREAM_BYTES);

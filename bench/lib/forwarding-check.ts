@@ -21,9 +21,31 @@ export async function checkForwarding(proxy: string, options: { upstream: string
     if (!ok) problems.push(problem);
   };
   const large = options.largeBytes ?? 64 * 1024 * 1024;
+  const sections: Array<[string, () => Promise<void>]> = [
+    ['headers and body', () => headersAndBody(proxy, expect)],
+    ['no body', () => noBody(proxy, expect)],
+    ['chunked upload', () => chunkedUpload(proxy, expect)],
+    ['large download', () => largeDownload(proxy, options.upstream, large, expect)],
+    ['large upload', () => largeUpload(proxy, large, expect)],
+  ];
+  for (const [name, section] of sections) {
+    try {
+      await section();
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
 
-  // 1. Method, path and query, end-to-end headers kept, hop-by-hop ones dropped, the credential
-  //    injected over the caller's, the body, and the status and headers of the answer.
+type Expect = (ok: boolean, problem: string) => void;
+
+/**
+ * Method, path and query, end-to-end headers kept, hop-by-hop ones dropped, the credential
+ * injected over the caller's, the body, and the status and headers of the answer.
+ */
+async function headersAndBody(proxy: string, expect: Expect): Promise<void> {
+
   const sent = await exchange(proxy, {
     method: 'POST',
     path: '/echo/a%20b?x=1&y=%2F',
@@ -43,7 +65,7 @@ export async function checkForwarding(proxy: string, options: { upstream: string
     ],
     body: 'hello',
   });
-  const echo = JSON.parse(sent.body.toString('utf8')) as Echo;
+  const echo = json<Echo>(sent);
   const received = headerMap(echo.headers);
   expect(echo.method === 'POST', `method: ${echo.method}`);
   expect(echo.url === '/api/echo/a%20b?x=1&y=%2F', `path and query: ${echo.url}`);
@@ -61,30 +83,37 @@ export async function checkForwarding(proxy: string, options: { upstream: string
   expect(!sent.headers.has('x-hop-response'), 'response header named in Connection was relayed');
   expect(!(sent.headers.get('keep-alive') ?? []).some((value) => value.includes('max=7')), "the upstream's Keep-Alive was relayed");
   for (const name of ['proxy-connection', 'upgrade']) expect(!sent.headers.has(name), `hop-by-hop response header ${name} was relayed`);
+}
 
-  // 2. No body: none is invented (no Content-Length, no chunked framing).
+/** No body: none is invented (no Content-Length, no chunked framing). */
+async function noBody(proxy: string, expect: Expect): Promise<void> {
   const get = await exchange(proxy, { method: 'GET', path: '/echo', headers: [] });
-  const plain = JSON.parse(get.body.toString('utf8')) as Echo;
+  const plain = json<Echo>(get);
   const plainHeaders = headerMap(plain.headers);
   expect(get.status === 200 && plain.method === 'GET' && plain.bodyBytes === 0, 'GET without a body');
   expect(!plainHeaders.has('transfer-encoding') && (plainHeaders.get('content-length')?.join() ?? '0') === '0', 'a GET without a body was sent with one');
+}
 
-  // 3. A chunked upload arrives whole; the chunked answer comes back whole.
+/** A chunked upload arrives whole; the chunked answer comes back whole. */
+async function chunkedUpload(proxy: string, expect: Expect): Promise<void> {
   const payload = randomBytes(1024 * 1024);
   const chunked = await exchange(proxy, { method: 'PUT', path: '/sink', headers: ['Content-Type', 'application/octet-stream'], body: Readable.from(pieces(payload)) });
-  const sunk = JSON.parse(chunked.body.toString('utf8')) as { bytes: number; sha256: string };
+  const sunk = json<{ bytes: number; sha256: string }>(chunked);
   expect(chunked.status === 200 && sunk.bytes === payload.length && sunk.sha256 === sha256(payload), `chunked upload: ${sunk.bytes} of ${payload.length} bytes`);
+}
 
-  // 4. Back-pressure down: the caller stops reading a large answer; the proxy must stop too.
-  const down = await download(proxy, options.upstream, large);
+/** Back-pressure down: the caller stops reading a large answer; the proxy must stop too. */
+async function largeDownload(proxy: string, upstream: string, large: number, expect: Expect): Promise<void> {
+  const down = await download(proxy, upstream, large);
   expect(down.received === large, `large download: ${down.received} of ${large} bytes`);
   expect(down.aheadBy < large / 2, `download without back-pressure: the upstream wrote ${mb(down.aheadBy)} more than the caller read while it did not read`);
+}
 
-  // 5. Back-pressure up: the upstream does not read for a while; the proxy must stop reading the upload.
+/** Back-pressure up: the upstream does not read for a while; the proxy must stop reading the upload. */
+async function largeUpload(proxy: string, large: number, expect: Expect): Promise<void> {
   const up = await upload(proxy, large);
   expect(up.bytes === large, `large upload: ${up.bytes} of ${large} bytes`);
   expect(up.sentWhilePaused < large / 2, `upload without back-pressure: the caller sent ${mb(up.sentWhilePaused)} while the upstream did not read`);
-  return problems;
 }
 
 interface Exchanged {
@@ -158,11 +187,19 @@ async function upload(proxy: string, bytes: number): Promise<{ bytes: number; se
   })());
   const answer = await exchange(proxy, { method: 'POST', path: `/sink?pause=${PAUSE_MS}`, headers: ['Content-Length', String(bytes)], body });
   clearTimeout(measured);
-  return { bytes: (JSON.parse(answer.body.toString('utf8')) as { bytes: number }).bytes, sentWhilePaused };
+  return { bytes: json<{ bytes: number }>(answer).bytes, sentWhilePaused };
 }
 
 function* pieces(payload: Buffer): Generator<Buffer> {
   for (let offset = 0; offset < payload.length; offset += 10_000) yield payload.subarray(offset, offset + 10_000);
+}
+
+function json<T>(answer: Exchanged): T {
+  try {
+    return JSON.parse(answer.body.toString('utf8')) as T;
+  } catch {
+    throw new Error(`HTTP ${answer.status}, not the upstream's JSON: ${answer.body.toString('utf8').slice(0, 80).replace(/\s+/g, ' ')}`);
+  }
 }
 
 /** Raw header pairs as lower-cased name → values in order. */

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     const results = {
       at: new Date().toISOString(),
       machine: { cpus: cpuList.length, model: osCpus()[0]?.model, pinned: canPin, node: process.version, nodeFlags: NODE_FLAGS },
-      settings,
+      settings: { ...settings, postgresUrl: redact(settings.postgresUrl) },
       yardstick: YARDSTICK,
       preflight: { nginx: nginxProblems },
       scenarios: measured,
@@ -183,7 +183,7 @@ async function postgresStatements(start: ReturnType<typeof serverStarters>, orig
   try {
     database = await createTemporaryDatabase(settings.postgresUrl);
   } catch (error) {
-    log(`Postgres unreachable at ${settings.postgresUrl.replace(/\/\/[^@]*@/, '//…@')}: ${(error as Error).message}`);
+    log(`Postgres unreachable at ${redact(settings.postgresUrl)}: ${(error as Error).message}`);
     return { error: `Postgres unreachable: ${(error as Error).message}` };
   }
   try {
@@ -198,6 +198,11 @@ async function postgresStatements(start: ReturnType<typeof serverStarters>, orig
   } finally {
     await database.drop();
   }
+}
+
+/** A database URL without its user and password. */
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//…@');
 }
 
 main().catch((error: unknown) => {

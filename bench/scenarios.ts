@@ -34,6 +34,7 @@ export function loadScenarios(settings: Settings, many: string): LoadScenario[] 
       checks: [
         { label: 'toolproxy / yardstick req/s, 256 connections', subject: 'toolproxy', baseline: 'yardstick', metric: 'rps', compare: 'ratio', atLeast: 0.85 },
         { label: 'toolproxy / nginx req/s, 256 connections', subject: 'toolproxy', baseline: 'nginx', metric: 'rps', compare: 'ratio' },
+        { label: 'toolproxy / yardstick CPU per call, 256 connections', subject: 'toolproxy', baseline: 'yardstick', metric: 'cpuPerCall', compare: 'ratio' },
       ],
     },
     {

@@ -21,10 +21,14 @@ import { CANDIDATES, YARDSTICK } from './servers/forwarding/candidates.ts';
  * and 256 connections; each candidate's req/s and CPU per call as a ratio to the old yardstick
  * (agent-pipeline) in the same round, median over rounds. The fastest is THE yardstick
  * (YARDSTICK in candidates.ts); this run is how it was chosen (bench/README.md).
- * Settings as `npm run bench`: BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_QUICK.
+ * Settings as `npm run bench`: BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_QUICK; and
+ * BENCH_CANDIDATES=a,b to run only some (the reference is always in), e.g. to settle a close race
+ * with more rounds.
  */
 
 const REFERENCE = 'agent-pipeline';
+const chosen = process.env.BENCH_CANDIDATES ? new Set([...process.env.BENCH_CANDIDATES.split(','), REFERENCE]) : undefined;
+const names = Object.keys(CANDIDATES).filter((name) => !chosen || chosen.has(name));
 const cpuList = availableCpus();
 const wrkCpus = String(cpuList[0]);
 const serverCpus = cpuList.length > 1 ? cpuList.slice(1).join(',') : String(cpuList[0]);
@@ -32,7 +36,7 @@ const serverCpus = cpuList.length > 1 ? cpuList.slice(1).join(',') : String(cpuL
 async function main(): Promise<void> {
   ensureWrk();
   ensureNginx();
-  log(`CPUs ${cpuList.join(',')} (${osCpus()[0]?.model ?? 'unknown'}), pinned: ${canPin}; candidates: ${Object.keys(CANDIDATES).join(', ')}`);
+  log(`CPUs ${cpuList.join(',')} (${osCpus()[0]?.model ?? 'unknown'}), pinned: ${canPin}; candidates: ${names.join(', ')}`);
   pinSelf(wrkCpus);
   const start = serverStarters(buildServers(), serverCpus, startScriptNodeFlags());
   const running: Array<{ stop(): Promise<void> }> = [];
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
     running.push(upstream);
     const origin = `http://127.0.0.1:${upstream.ready.port}`;
     const targets: Target[] = [];
-    for (const name of Object.keys(CANDIDATES)) {
+    for (const name of names) {
       const server = await start.yardstick(origin, name);
       running.push(server);
       const problems = await checkForwarding(`http://127.0.0.1:${server.ready.port}`, { upstream: origin });

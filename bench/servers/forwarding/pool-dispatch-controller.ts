@@ -39,6 +39,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return;
     this.#response.writeHead(statusCode, responseHeadersFromObject(headers));
   }
 

@@ -43,6 +43,8 @@ class RelayHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // An informational answer (103 Early Hints) is not relayed; the final one follows.
+    if (statusCode < 200) return true;
     this.#resume = resume;
     this.#response.writeHead(statusCode, responseHeaders(rawHeaders));
     return true;

@@ -36,6 +36,7 @@ import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { InputValidators } from './tools/input-validators.ts';
 import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
 import { ToolsService } from './tools/tools-service.ts';
+import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
@@ -154,6 +155,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       // An import fetching its document by URL goes through the egress policy like every outbound call.
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
+    registerStatementMetric(metrics.registry, store.statements);
     app = await buildApp(
       { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
       {

@@ -22,6 +22,8 @@ import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { createMcp } from './mcp/create-mcp.ts';
+import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
@@ -60,6 +62,8 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
+  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  mcpToolProvider?: McpToolProvider;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -128,8 +132,20 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
     const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
+    const mcp = createMcp({
+      config,
+      store,
+      clock,
+      changes,
+      keyring,
+      links,
+      registry: metrics.registry,
+      provider: overrides.mcpToolProvider,
+      version: VERSION,
+      log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
+    });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,

@@ -13,6 +13,7 @@ import type { ConcurrencyLimiter } from '../proxy/concurrency-limiter.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
+import type { McpServices } from '../mcp/create-mcp.ts';
 import { requireAppToken } from './authenticate.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
@@ -24,6 +25,8 @@ import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
+import { mcpConfigRoutes } from './routes/mcp-configs.ts';
+import { mcpEndpointRoutes } from './routes/mcp-endpoint.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
@@ -44,6 +47,8 @@ export interface AppServices {
   metrics?: ProxyMetrics;
   /** P19: per-account and per-connection concurrency limits of the proxy (absent: unlimited). */
   limiter?: ConcurrencyLimiter | undefined;
+  /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
+  mcp?: McpServices;
 }
 
 export interface AppOptions {
@@ -109,7 +114,14 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     accountRoutes(api, services.accounts, services.links, services.oauth?.flow);
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
+    if (services.mcp) mcpConfigRoutes(api, services.mcp);
   });
+  if (services.mcp) {
+    const { notifier } = services.mcp;
+    await mcpEndpointRoutes(app, services.mcp.endpoint, { bodyLimitBytes: services.mcp.bodyLimitBytes });
+    // Open notification streams would keep the server from closing: end them first.
+    app.addHook('preClose', async () => notifier.closeAll());
+  }
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
     await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, limiter: services.limiter, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });

@@ -13,6 +13,8 @@ import type {
   NewConnectorRow,
   Database,
 } from './schema.ts';
+import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
+import type { McpConfigRepository } from './mcp-configs-repository.ts';
 
 /**
  * What the services may ask of the database. One repository per table; no HTTP, no business
@@ -30,6 +32,10 @@ export interface Repositories {
   secrets: SecretRepository;
   /** Redacted record of proxy calls, bounded by age and row count. */
   requestLog: RequestLogRepository;
+  /** MCP server configs (src/mcp). */
+  mcpConfigs: McpConfigRepository;
+  /** The MCP OAuth authorization server's clients, requests, grants and refresh tokens. */
+  mcpAuthorization: McpAuthorizationRepository;
 }
 
 export interface Page<T> {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { isInitializeRequest, isJSONRPCRequest, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../clock.ts';
 import { type ErrorCode, ToolproxyError } from '../errors.ts';
@@ -88,6 +89,7 @@ export class McpEndpoint {
 
   /** One JSON-RPC message (2025-06-18 dropped batches), answered as JSON. */
   async post(principal: McpPrincipal, body: unknown, headers: Headers, signal: AbortSignal): Promise<Response> {
+    if (!isJsonContentType(single(headers['content-type']) ?? null)) throw new ToolproxyError('UNSUPPORTED_MEDIA_TYPE');
     const message = parseMessage(body);
     if (isJSONRPCRequest(message)) {
       const needed = scopeFor(message.method);

@@ -92,9 +92,11 @@ export class McpTokenSigner {
     const dot = token.indexOf('.', 5);
     if (dot < 0) return undefined;
     const encoded = token.slice(5, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
+    // Compared as text, not decoded bytes: base64url's last character has spare bits, and a
+    // token must have exactly one valid spelling.
+    const given = Buffer.from(token.slice(dot + 1));
     const valid = this.#verifyKeys.some((key) => {
-      const expected = Buffer.from(mac(key, prefix, encoded), 'base64url');
+      const expected = Buffer.from(mac(key, prefix, encoded));
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!valid) return undefined;

@@ -30,10 +30,12 @@ export function mcpConfigRoutes(app: FastifyInstance, deps: { configs: McpConfig
   const { configs } = deps;
 
   // The body schemas document the API; the service validates them and reports every problem at
-  // once (shape, duplicates, unknown connections), so Fastify's own check is only attached.
+  // once (shape, duplicates, unknown connections). Fastify's Ajv would coerce the body first
+  // (null to "", a string to an array), so it does not validate these two routes at all.
+  const serviceValidates = () => () => true;
   api.post(
     '/api/v1/mcp/configs',
-    { attachValidation: true, schema: { tags, summary: 'Create an MCP server config', body: documented(McpConfigCreateBody), response: { 201: ConfigResponse, ...errorResponses } } },
+    { validatorCompiler: serviceValidates, schema: { tags, summary: 'Create an MCP server config', body: documented(McpConfigCreateBody), response: { 201: ConfigResponse, ...errorResponses } } },
     async (request, reply) => reply.code(201).send({ mcp_config: await configs.create(request.body) }),
   );
 
@@ -62,7 +64,7 @@ export function mcpConfigRoutes(app: FastifyInstance, deps: { configs: McpConfig
   api.patch(
     '/api/v1/mcp/configs/:id',
     {
-      attachValidation: true,
+      validatorCompiler: serviceValidates,
       schema: { tags, summary: 'Update an MCP server config (the fields sent; connected clients see tools/list_changed)', params: IdParams, body: documented(McpConfigUpdateBody), response: { 200: ConfigResponse, ...errorResponses } },
     },
     async (request) => ({ mcp_config: await configs.update(request.params.id, request.body) }),

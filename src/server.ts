@@ -22,6 +22,7 @@ import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
 import { createMcp } from './mcp/create-mcp.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
@@ -145,7 +146,11 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
     });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp },
+      {
+        clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp,
+        // Client ID metadata documents are fetched through the egress policy, like every outbound call.
+        authorizationServer: createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch }),
+      },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,

@@ -14,6 +14,8 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import type { McpServices } from '../mcp/create-mcp.ts';
+import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
+import { authorizationServerRoutes } from './routes/authorization-server.ts';
 import { requireAppToken } from './authenticate.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
@@ -49,6 +51,8 @@ export interface AppServices {
   limiter?: ConcurrencyLimiter | undefined;
   /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
   mcp?: McpServices;
+  /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
+  authorizationServer?: AuthorizationServer;
 }
 
 export interface AppOptions {
@@ -111,7 +115,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     api.addHook('onRequest', requireAppToken(services.clients));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
-    accountRoutes(api, services.accounts, services.links, services.oauth?.flow);
+    const mcpVerify = services.authorizationServer?.requests;
+    accountRoutes(api, services.accounts, services.links, services.oauth?.flow, mcpVerify && ((id, identifier) => mcpVerify.verifyUser(id, identifier)));
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
@@ -122,6 +127,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Open notification streams would keep the server from closing: end them first.
     app.addHook('preClose', async () => notifier.closeAll());
   }
+  if (services.authorizationServer) authorizationServerRoutes(app, services.authorizationServer, { look, secureCookies: services.oauth?.secureCookies ?? false });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
     await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, limiter: services.limiter, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });

@@ -11,6 +11,7 @@ export { Actions, type AccountKey, type AuthorizationLinkOptions, type ListConne
 export { Connectors, type ListConnectorsOptions } from './connectors.ts';
 export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';
+export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
 export { encodeQuery } from './proxy-request.ts';

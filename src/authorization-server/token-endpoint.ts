@@ -21,7 +21,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Only for clients that registered the refresh_token grant. */
+  refresh_token?: string;
   scope: string;
 }
 
@@ -101,12 +102,14 @@ export class TokenEndpoint {
       throw invalidTarget('resource is not the one the code was issued for.');
     }
     const grant: McpGrantRow = { id: newMcpId('mcg'), client_id: client.clientId, config_id: config.id, identifier: request.identifier, scope: request.scope, created_at: now, revoked_at: null };
-    const refreshToken = newRefreshToken();
+    const refreshToken = client.metadata.grant_types.includes('refresh_token') ? newRefreshToken() : undefined;
     await this.#store.transaction(async (repos) => {
       if (!(await repos.mcpAuthorization.takeCode(request.id, now))) throw invalidGrant('The authorization code was already used.');
       await repos.mcpAuthorization.insertGrant(grant);
       await repos.mcpAuthorization.setRequestGrant(request.id, grant.id);
-      await repos.mcpAuthorization.insertRefreshToken({ token_hash: sha256Hex(refreshToken), grant_id: grant.id, created_at: now, expires_at: now + REFRESH_TOKEN_TTL_MS, rotated_at: null });
+      if (refreshToken) {
+        await repos.mcpAuthorization.insertRefreshToken({ token_hash: sha256Hex(refreshToken), grant_id: grant.id, created_at: now, expires_at: now + REFRESH_TOKEN_TTL_MS, rotated_at: null });
+      }
     });
     this.#onEvent('token_issued');
     return this.#response(grant, config.url, grant.scope.split(' '), refreshToken, now);
@@ -146,7 +149,7 @@ export class TokenEndpoint {
     throw invalidGrant('The refresh token was already used; every token of this grant is revoked. Authorize again.');
   }
 
-  #response(grant: McpGrantRow, audience: string, scope: readonly string[], refreshToken: string, now: number): TokenResponse {
+  #response(grant: McpGrantRow, audience: string, scope: readonly string[], refreshToken: string | undefined, now: number): TokenResponse {
     const accessToken = this.#signer.sign({
       kind: 'access',
       configId: grant.config_id,
@@ -159,7 +162,7 @@ export class TokenEndpoint {
       clientId: grant.client_id,
       grantId: grant.id,
     });
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, refresh_token: refreshToken, scope: scope.join(' ') };
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, ...(refreshToken ? { refresh_token: refreshToken } : {}), scope: scope.join(' ') };
   }
 }
 

@@ -334,7 +334,18 @@ test('a confidential client must authenticate with its secret, by the method it 
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error, 'invalid_client');
   }
-  assert.equal((await token(params, basic(clientId, secret))).status, 200);
+  const issued = await token(params, basic(clientId, secret));
+  assert.equal(issued.status, 200);
+  assert.ok(issued.body.refresh_token);
+});
+
+test('a client that did not register the refresh_token grant gets no refresh token', async () => {
+  const registered = await register({ client_name: 'No refresh', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+  const { verifier, challenge } = pkce();
+  const issued = await exchange(registered.body.client_id, await codeFor(registered.body.client_id, challenge), verifier);
+  assert.equal(issued.status, 200);
+  assert.equal(issued.body.refresh_token, undefined);
+  assert.match(issued.body.access_token, /^tpma_/);
 });
 
 test('a client ID metadata document client: fetched through the egress policy, and must name itself exactly', async () => {

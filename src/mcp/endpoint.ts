@@ -42,7 +42,6 @@ export class McpEndpoint {
   readonly #clock: Clock;
   readonly #log: McpLog;
   readonly #version: string;
-  readonly #publicOrigin: string;
   readonly #allowedHosts: ReadonlySet<string>;
 
   constructor(deps: {
@@ -66,9 +65,7 @@ export class McpEndpoint {
     this.#clock = deps.clock;
     this.#log = deps.log;
     this.#version = deps.version;
-    const publicUrl = new URL(deps.publicUrl);
-    this.#publicOrigin = publicUrl.origin;
-    this.#allowedHosts = new Set([publicUrl.host, ...(deps.extraAllowedHosts ?? [])].map((host) => host.toLowerCase()));
+    this.#allowedHosts = allowedHosts(new URL(deps.publicUrl), deps.extraAllowedHosts ?? []);
   }
 
   /** Everything checked before the body is read. Throws a ToolproxyError (McpAuthError for 401/403). */
@@ -78,7 +75,7 @@ export class McpEndpoint {
     const host = single(headers.host) ?? single(headers[':authority']);
     if (!host || !this.#allowedHosts.has(host.toLowerCase())) throw new ToolproxyError('MCP_ORIGIN_NOT_ALLOWED', { details: { header: 'host' } });
     const origin = single(headers.origin);
-    if (origin !== undefined && origin !== this.#publicOrigin) throw new ToolproxyError('MCP_ORIGIN_NOT_ALLOWED', { details: { header: 'origin' } });
+    if (origin !== undefined && !this.#allowedHosts.has(hostOf(origin))) throw new ToolproxyError('MCP_ORIGIN_NOT_ALLOWED', { details: { header: 'origin' } });
     const principal = await this.#authenticator.authenticate(configId, single(headers.authorization));
     const version = single(headers['mcp-protocol-version']);
     if (version !== undefined && !(MCP_PROTOCOL_VERSIONS as readonly string[]).includes(version)) {
@@ -232,6 +229,31 @@ function parseMessage(body: unknown): JSONRPCMessage {
 function negotiated(message: JSONRPCMessage): JSONRPCMessage {
   if (!isInitializeRequest(message) || (MCP_PROTOCOL_VERSIONS as readonly string[]).includes(message.params.protocolVersion)) return message;
   return { ...message, params: { ...message.params, protocolVersion: MCP_PROTOCOL_VERSIONS[0] } };
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The Host values (and Origin hosts) that name this server: the public URL's, the operator's
+ * extra ones, and for a server on a loopback host the same port under any loopback name (what a
+ * rebinding attack cannot produce: its Host and Origin carry the attacker's name).
+ */
+function allowedHosts(publicUrl: URL, extra: readonly string[]): ReadonlySet<string> {
+  const hosts = [publicUrl.host, ...extra];
+  if (LOOPBACK.includes(publicUrl.hostname)) {
+    const port = publicUrl.port ? `:${publicUrl.port}` : '';
+    hosts.push(...LOOPBACK.map((name) => `${name}${port}`));
+  }
+  return new Set(hosts.map((host) => host.toLowerCase()));
+}
+
+/** `https://host:port` → `host:port`; anything unparsable (`null`) → '' (never allowed). */
+function hostOf(origin: string): string {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return '';
+  }
 }
 
 function single(value: string | string[] | undefined): string | undefined {

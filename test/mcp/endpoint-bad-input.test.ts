@@ -217,14 +217,18 @@ test('an unsupported MCP-Protocol-Version header is 400; initialize negotiates 2
 
 test('DNS rebinding: a Host or Origin that does not name this server is 403', async () => {
   const auth = { authorization: `Bearer ${await token()}` };
-  const rebinding: Array<Record<string, string>> = [{ host: 'evil.example' }, { host: `localhost:${new URL(server.url).port}` }, { origin: 'http://evil.example' }, { origin: 'null' }];
+  const port = new URL(server.url).port;
+  const rebinding: Array<Record<string, string>> = [{ host: 'evil.example' }, { host: `evil.example:${port}` }, { host: 'localhost:1' }, { origin: 'http://evil.example' }, { origin: `http://evil.example:${port}` }, { origin: 'null' }];
   for (const headers of rebinding) {
     const response = await nothingRan(() => post(toolCall, { ...auth, ...headers }));
     assert.equal(response.status, 403, JSON.stringify(headers));
     assert.equal(response.headers['x-toolproxy-error'], 'MCP_ORIGIN_NOT_ALLOWED');
   }
-  const sameOrigin = await post(toolCall, { ...auth, origin: server.url });
-  assert.equal(sameOrigin.status, 200);
+  // The public origin, and on a loopback server the same port under another loopback name.
+  const accepted: Array<Record<string, string>> = [{ origin: server.url }, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, { host: `[::1]:${port}` }];
+  for (const headers of accepted) {
+    assert.equal((await post(toolCall, { ...auth, ...headers })).status, 200, JSON.stringify(headers));
+  }
 });
 
 test('DELETE and PUT are 405 (stateless: no session to end); a GET without text/event-stream is 406', async () => {

@@ -21,12 +21,12 @@ interface Params {
  */
 export async function mcpEndpointRoutes(app: FastifyInstance, endpoint: McpEndpoint, options: { bodyLimitBytes: number }): Promise<void> {
   await app.register(async (scope) => {
-    scope.setErrorHandler((error: FastifyError, request, reply) => sendWeb(request, reply, endpoint.refusal(bodyError(error), { configId: (request.params as Params).configId })));
+    scope.setErrorHandler((error: FastifyError, request, reply) => sendWeb(reply, endpoint.refusal(bodyError(error), { configId: (request.params as Params).configId })));
     scope.addHook('onRequest', async (request: FastifyRequest<{ Params: Params }>, reply) => {
       try {
         request.mcpPrincipal = await endpoint.admit(request.method, request.params.configId, request.headers);
       } catch (error) {
-        return sendWeb(request, reply, endpoint.refusal(error, { configId: request.params.configId }));
+        return sendWeb(reply, endpoint.refusal(error, { configId: request.params.configId }));
       }
     });
     scope.route<{ Params: Params }>({
@@ -44,9 +44,9 @@ export async function mcpEndpointRoutes(app: FastifyInstance, endpoint: McpEndpo
             request.method === 'GET'
               ? await endpoint.openStream(principal, request.headers)
               : await endpoint.post(principal, request.body, request.headers, closed.signal);
-          return await sendWeb(request, reply, response);
+          return await sendWeb(reply, response);
         } catch (error) {
-          return sendWeb(request, reply, endpoint.refusal(error, { configId: principal.config.id }));
+          return sendWeb(reply, endpoint.refusal(error, { configId: principal.config.id }));
         }
       },
     });
@@ -73,7 +73,7 @@ function bodyError(error: FastifyError): unknown {
  * bodies through Fastify, streams (the GET notification stream) by hijacking the reply and
  * copying chunks until the stream ends or the client leaves.
  */
-async function sendWeb(_request: FastifyRequest, reply: FastifyReply, response: Response): Promise<FastifyReply> {
+async function sendWeb(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   const headers = Object.fromEntries(response.headers);
   if (!response.body || !headers['content-type']?.startsWith('text/event-stream')) {
     const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;

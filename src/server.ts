@@ -145,12 +145,10 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       version: VERSION,
       log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
     });
+    // Client ID metadata documents are fetched through the egress policy, like every outbound call.
+    const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      {
-        clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp,
-        // Client ID metadata documents are fetched through the egress policy, like every outbound call.
-        authorizationServer: createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch }),
-      },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,

@@ -76,7 +76,8 @@ async function allConnections(): Promise<Connection[]> {
     all.push(...page.connections);
     token = page.next_page_token;
   } while (token);
-  return all;
+  // The API pages by id; people look for names.
+  return all.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Name, description, user verification page, and per connection: served or not, which tools. */

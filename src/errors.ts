@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: [415, 'Send the request body as application/json.'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is larger than this server accepts.'],
   ROUTE_NOT_FOUND: [404, 'No such endpoint. See /api/openapi.json for the API.'],
+  INVALID_URL: [400, 'The request URL is malformed (bad percent-encoding, a NUL byte, a backslash or a dot segment). Fix the URL.'],
+  URL_TOO_LONG: [414, 'A path segment of the request URL is longer than this server accepts.'],
 
   // App (API client) authentication
   UNAUTHENTICATED: [401, 'Send a valid bearer token from POST /oauth/token in the Authorization header.'],
@@ -30,6 +32,7 @@ export const ERROR_CATALOGUE = {
   CONNECTOR_IN_USE: [409, 'The connector is used by connections. Delete them first.'],
   CONNECTOR_BUILT_IN: [409, 'Built-in connectors cannot be replaced or deleted. To change one, create a custom connector from its definition.'],
   CONNECTOR_TEMPLATE_ERROR: [409, "The connector's proxy_url cannot be rendered for this account: a template field is missing or invalid. Send the user a new authorization link."],
+  OAUTH_DISCOVERY_FAILED: [422, "The issuer's authorization server metadata (RFC 8414 / OpenID discovery) could not be fetched or did not validate; see details. Fix the issuer, or give authorize_uri and token_uri yourself."],
 
   // Connections
   CONNECTION_NOT_FOUND: [404, 'No connection with this name.'],
@@ -42,6 +45,8 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_EXISTS: [409, 'A connected account for this connection and identifier already exists.'],
   ACCOUNT_NOT_ACTIVE: [409, 'The connected account is not active. Send the user an authorization link (POST /api/v1/connected_accounts/magic_link).'],
   ACCOUNT_EXPIRED: [409, 'The user\'s authorization expired or was revoked at the provider. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link).'],
+  ACCOUNT_DISCONNECTED: [409, 'The connected account was disconnected: its credentials were removed and its grant revoked. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link) to connect it again.'],
+  INVALID_IDENTIFIER: [400, 'identifier, organization_id and user_id must be 1-255 characters without leading or trailing whitespace and without control characters; see details.'],
   INVALID_FIELD: [422, 'A credential or account field is invalid; see details.'],
   CREDENTIALS_UNREADABLE: [500, 'Stored credentials could not be decrypted.'],
 
@@ -49,6 +54,7 @@ export const ERROR_CATALOGUE = {
   LINK_INVALID: [404, 'This authorization link is not valid.'],
   LINK_EXPIRED: [410, 'This authorization link has expired. Ask for a new one.'],
   LINK_USED: [410, 'This authorization link has already been used. Ask for a new one.'],
+  LINK_SUPERSEDED: [410, 'A newer authorization link was issued for this account, or the account was connected or disconnected since: this link no longer works. Use the newest link or ask for a new one.'],
   VERIFICATION_FAILED: [422, 'The upstream API refused these credentials.'],
   REDIRECT_URL_NOT_ALLOWED: [400, 'redirect_url and user_verify_url must use an origin listed in TOOLPROXY_ALLOWED_REDIRECT_ORIGINS.'],
   OAUTH_STATE_INVALID: [400, 'This authorization response does not belong to a flow started in this browser (unknown, used or expired state). Start again from the authorization link.'],

@@ -4,8 +4,9 @@ import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
-import { createOAuthRevoker } from './accounts/oauth-revocation.ts';
+import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
+import { RevocationQueue } from './accounts/revocation-queue.ts';
 import { TokenRefresher } from './accounts/token-refresher.ts';
 import { OAuthClient } from './auth/oauth/oauth-client.ts';
 import { ChangeFeed } from './changes.ts';
@@ -46,6 +47,8 @@ export interface Server {
   store: Store;
   keyring: Keyring;
   bootstrap: BootstrapClient;
+  /** The OAuth revocation retry queue this instance works (O17). */
+  revocations: RevocationQueue;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -85,11 +88,12 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
-    const connectors = new ConnectorsService({ store, clock, changes });
-    const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
-    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
+    // RFC 8414: an OAUTH connector that gives only its issuer has its endpoints discovered when saved.
+    const connectors = new ConnectorsService({ store, clock, changes, discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs } });
+    const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
+    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,
@@ -97,8 +101,21 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         fetch: forwarder.fetch,
       });
     let app: FastifyInstance | undefined;
-    const onDeleted = createOAuthRevoker({ vault, clientFor, onError: (err, account) => app?.log.warn({ err, account }, 'token revocation failed') });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, onDeleted });
+    // O17: revocations on delete and disconnect go through a durable queue any instance works.
+    const revocations = new RevocationQueue({
+      store,
+      vault,
+      clock,
+      clientFor,
+      loadConnection: (id) => connections.loadById(id),
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+        error: (details, message) => app?.log.error(details, message),
+      },
+      options: { leaseMs: config.oauth.timeoutMs * 3 },
+    });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -120,6 +137,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       loadConnection: (id) => connections.loadById(id),
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
+      orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
@@ -161,6 +179,14 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    const malformed = await findMalformedIdentifiers(store);
+    if (malformed.count > 0) {
+      ready.log.warn(
+        { count: malformed.count, more: malformed.more, accounts: malformed.ids },
+        'connected accounts whose identifier starts or ends with whitespace or holds control characters: calls cannot reach them (HTTP trims header values). Delete them (DELETE /api/v1/connected_accounts/{id}) and create them again with a clean identifier',
+      );
+    }
+    revocations.start();
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
     }
@@ -200,12 +226,14 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       store,
       keyring,
       bootstrap,
+      revocations,
       async listen(host, port) {
         await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
       },
       async close() {
         await ready.close();
+        await revocations.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

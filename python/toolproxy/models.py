@@ -33,6 +33,9 @@ class ConnectedAccount:
     status_updated_at: Optional[datetime]
     created_at: Optional[datetime]
     updated_at: Optional[datetime]
+    #: The reference's organization and user, when the account was created with them.
+    organization_id: Optional[str] = None
+    user_id: Optional[str] = None
 
     @classmethod
     def from_wire(cls, wire: Dict[str, Any]) -> "ConnectedAccount":
@@ -51,6 +54,8 @@ class ConnectedAccount:
             status_updated_at=parse_time(wire.get("status_updated_at")),
             created_at=parse_time(wire.get("created_at")),
             updated_at=parse_time(wire.get("updated_at")),
+            organization_id=wire.get("organization_id"),
+            user_id=wire.get("user_id"),
         )
 
 
@@ -148,6 +153,8 @@ class ConnectedAccountResponse:
 class ConnectedAccountsPage:
     connected_accounts: List[ConnectedAccount]
     next_page_token: Optional[str]
+    #: How many accounts match across all pages.
+    total_size: Optional[int] = None
 
 
 @dataclass

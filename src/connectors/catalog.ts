@@ -36,7 +36,11 @@ export function loadCatalog(dir: string): CatalogEntry[] {
       continue;
     }
     const result = validateDefinition(document);
-    if (result.ok) entries.push({ identifier, definition: result.definition });
+    const pattern = result.ok ? result.definition.auth_patterns[0] : undefined;
+    if (pattern?.type === 'OAUTH' && (!pattern.oauth_config.authorize_uri || !pattern.oauth_config.token_uri)) {
+      // The catalog loads at start, without network: its endpoints are written out, never discovered.
+      failures.push(`${file}: /auth_patterns/0/oauth_config give authorize_uri and token_uri (built-in connectors are not discovered)`);
+    } else if (result.ok) entries.push({ identifier, definition: result.definition });
     else failures.push(...result.problems.map((problem) => `${file}: ${problem.path || '/'} ${problem.message}`));
   }
   if (failures.length > 0) throw new Error(`the built-in connector catalog in ${dir} is invalid:\n  ${failures.join('\n  ')}`);

@@ -8,6 +8,7 @@ import type { ConnectorOrigin, ConnectorRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
+import { type DiscoveryOptions, withDiscoveredEndpoints } from './oauth-discovery.ts';
 import { assertValidDefinition } from './validate-definition.ts';
 
 export type ConnectorView = ConnectorDefinition & {
@@ -37,15 +38,34 @@ export class ConnectorsService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
+  readonly #discovery: DiscoveryOptions | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed }) {
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    changes: ChangeFeed;
+    /** RFC 8414 / OpenID discovery of OAuth endpoints from an `issuer` (absent: endpoints must be given). */
+    discovery?: DiscoveryOptions;
+  }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
+    this.#discovery = deps.discovery;
+  }
+
+  /**
+   * Validates the whole definition first (every problem, no network), then fills OAuth endpoints
+   * left out from the issuer's metadata, and validates the result again: discovered URLs obey
+   * the same rules as written ones. What is stored is complete.
+   */
+  async #validated(input: unknown): Promise<ConnectorDefinition> {
+    const definition = assertValidDefinition(input);
+    const discovered = await withDiscoveredEndpoints(definition, this.#discovery);
+    return discovered === definition ? definition : assertValidDefinition(discovered);
   }
 
   async create(input: unknown): Promise<ConnectorView> {
-    const definition = assertValidDefinition(input);
+    const definition = await this.#validated(input);
     const now = this.#clock();
     const row: ConnectorRow = {
       id: newId('prov'),
@@ -79,7 +99,7 @@ export class ConnectorsService {
   async replace(idOrIdentifier: string, input: unknown): Promise<ConnectorView> {
     const current = await this.load(idOrIdentifier);
     assertCustom(current.row);
-    const definition = assertValidDefinition(input);
+    const definition = await this.#validated(input);
     const nextType = firstPattern(definition).type;
     if (nextType !== current.pattern.type) {
       const users = await this.#store.connections.list({ pageSize: 1 }, { connectorId: current.row.id });

@@ -17,7 +17,7 @@ import type { McpServices } from '../mcp/create-mcp.ts';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
 import { authorizationServerRoutes } from './routes/authorization-server.ts';
 import { requireAppToken } from './authenticate.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
@@ -83,6 +83,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Slowloris: a request must arrive in full within this time (checklist P13).
     requestTimeout: 120_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    // A URL the router cannot read (`/api/v1/connections/%`, an over-long parameter) answers in our shape.
+    frameworkErrors,
     ...(options.https ? { https: options.https } : {}),
   });
 

@@ -42,6 +42,8 @@ export const ConnectedAccount = Type.Object(
     connector: Type.String(),
     status: AccountStatusSchema,
     authorization_type: Type.String(),
+    organization_id: Type.Union([Type.String(), Type.Null()], { description: 'Set when the account was created with one; calls that give one must match it.' }),
+    user_id: Type.Union([Type.String(), Type.Null()], { description: 'Set when the account was created with one; calls that give one must match it.' }),
     api_config: Type.Record(Type.String(), Type.String(), { description: 'Non-secret per-account fields (e.g. domain).' }),
     has_credentials: Type.Boolean({ description: 'Credentials are stored (they are never returned).' }),
     token_expires_at: NullableTimestamp,

@@ -12,6 +12,7 @@ import type { Repositories } from './repositories.ts';
 import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
 import { secretsRepository } from './secrets-repository.ts';
+import { tokenRevocationsRepository } from './token-revocations-repository.ts';
 
 /**
  * The repositories over `db`, which may be the store's Kysely instance or a transaction.
@@ -21,12 +22,13 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
   return {
     connectors: connectorsRepository(db, dialect),
     connections: connectionsRepository(db, dialect),
-    accounts: accountsRepository(db),
+    accounts: accountsRepository(db, dialect),
     authorizationSessions: authorizationSessionsRepository(db),
     apiClients: apiClientsRepository(db),
     encryptionKeys: encryptionKeysRepository(db),
     secrets: secretsRepository(db),
     requestLog: requestLogRepository(db, dialect),
+    tokenRevocations: tokenRevocationsRepository(db),
     mcpConfigs: mcpConfigsRepository(db),
     mcpAuthorization: mcpAuthorizationRepository(db),
   };

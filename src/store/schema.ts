@@ -17,6 +17,7 @@ export interface Database {
   api_clients: ApiClientTable;
   encryption_keys: EncryptionKeyTable;
   request_log: RequestLogTable;
+  token_revocations: TokenRevocationTable;
   mcp_configs: McpConfigTable;
   mcp_oauth_clients: McpOAuthClientTable;
   mcp_authorization_requests: McpAuthorizationRequestTable;
@@ -82,6 +83,9 @@ export interface ConnectedAccountTable {
   refresh_lease_until: ColumnType<number | null, number | null | undefined, number | null>;
   /** Space-separated scopes the provider granted (RFC 6749 §5.1), for OAUTH accounts. */
   granted_scopes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The reference's organization and user of the account: labels set at creation, never changed. */
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -109,6 +113,8 @@ export interface AuthorizationSessionTable {
   user_verify_url: ColumnType<string | null, string | null | undefined, string | null>;
   auth_request_hash: ColumnType<string | null, string | null | undefined, string | null>;
   verified_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set (with used_at) when a newer link was issued or another link completed: this one is retired. */
+  superseded_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiClientTable {
@@ -143,6 +149,27 @@ export interface RequestLogTable {
   bytes_in: ColumnType<number, number | undefined, number>;
   bytes_out: ColumnType<number, number | undefined, number>;
   error_code: string | null;
+}
+
+/** An OAuth revocation (RFC 7009) waiting to be retried; any instance may take it under a lease. */
+export interface TokenRevocationTable {
+  /** `rv_…` */
+  id: string;
+  /** The account it came from (maybe deleted since); for logs. */
+  account_id: string;
+  /** Whose OAuth client revokes it. */
+  connection_id: string;
+  /** Vault ciphertext of the token, bound to `token_revocations|<id>|token`. */
+  token: string;
+  token_type_hint: 'refresh_token' | 'access_token';
+  /** Attempts made so far. */
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Our code for the last failure (never the provider's body). */
+  last_error: string | null;
+  created_at: number;
 }
 
 /** An MCP server config (the reference's virtual MCP server). */
@@ -233,6 +260,7 @@ export type NewAccountRow = Insertable<ConnectedAccountTable>;
 export type AuthorizationSessionRow = Selectable<AuthorizationSessionTable>;
 export type ApiClientRow = Selectable<ApiClientTable>;
 export type RequestLogRow = Selectable<RequestLogTable>;
+export type TokenRevocationRow = Selectable<TokenRevocationTable>;
 export type McpConfigRow = Selectable<McpConfigTable>;
 export type McpOAuthClientRow = Selectable<McpOAuthClientTable>;
 export type McpAuthorizationRequestRow = Selectable<McpAuthorizationRequestTable>;

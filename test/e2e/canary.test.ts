@@ -124,6 +124,14 @@ test('no planted secret appears in any response, log line or database file', asy
   assert.ok(statuses.includes(500), `one account no longer decrypts: ${statuses}`);
   assert.ok(server.logs.some((line) => line.includes('CREDENTIALS_UNREADABLE')));
 
+  // The account API's newer surfaces: search, totals and disconnect (its credentials are deleted).
+  assert.equal((await server.api('GET', '/api/v1/connected_accounts/search?query=canary')).status, 200);
+  assert.equal((await server.api('GET', `/api/v1/connected_accounts?connection_name=${basicConn}&page_size=1`)).body.total_size, 1);
+  const disconnected = await server.api('POST', `/api/v1/connections/${basicConn}/connected_accounts/u1/disconnect`);
+  assert.equal(disconnected.status, 200, disconnected.text);
+  assert.equal(await callProxy(basicConn, 'u1', '/v1/customers'), 409);
+  await server.api('POST', `/api/v1/connections/${basicConn}/connected_accounts/u1/disconnect`);
+
   const dbDir = dirname(database.options.kind === 'sqlite' ? database.options.path : '');
   const dbFiles = readdirSync(dbDir).map((name) => readFileSync(join(dbDir, name)).toString('latin1'));
   const haystacks = { responses: responses.join('\n'), logs: server.logs.join('\n'), database: dbFiles.join('\n') };

@@ -7,7 +7,16 @@
  * const result = await client.actions.request({ connectionName: 'acme', identifier: 'user_123', path: '/v1/customers' });
  */
 export { ToolproxyClient, SDK_VERSION, type ClientOptions } from './client.ts';
-export { Actions, type AccountKey, type AuthorizationLinkOptions, type ListConnectedAccountsOptions, type ListConnectionsOptions } from './actions.ts';
+export {
+  Actions,
+  type AccountKey,
+  type AccountScope,
+  type AuthorizationLinkOptions,
+  type ConnectedAccountPage,
+  type ListConnectedAccountsOptions,
+  type ListConnectionsOptions,
+  type SearchConnectedAccountsOptions,
+} from './actions.ts';
 export { Connectors, type ListConnectorsOptions } from './connectors.ts';
 export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';

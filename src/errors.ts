@@ -89,6 +89,32 @@ export const ERROR_CATALOGUE = {
   OPENAPI_INVALID: [422, 'The OpenAPI document is not a valid OpenAPI 3.0/3.1 or Swagger 2.0 description; see details.'],
   OPENAPI_TOO_LARGE: [413, 'The OpenAPI document is too large to import (see details for the limit); import a smaller document or select operations with include.'],
   OPENAPI_FETCH_FAILED: [422, 'The OpenAPI document could not be fetched from the URL; see details.'],
+  // MCP server configs, session tokens and the MCP endpoint (docs/mcp.md)
+  MCP_CONFIG_NOT_FOUND: [404, 'No MCP server config with this id.'],
+  MCP_CONFIG_EXISTS: [409, 'An MCP server config with this name already exists.'],
+  MCP_CONFIG_INVALID: [422, 'The MCP server config is invalid; see details for every problem.'],
+  MCP_TOKEN_MISSING: [401, 'Send an MCP session token (POST /api/v1/mcp/configs/{id}/session_tokens) or an access token from this server\'s authorization server as a bearer token.'],
+  MCP_TOKEN_INVALID: [401, 'The bearer token is not a valid MCP token, or it was revoked. Mint a new session token or authorize again.'],
+  MCP_TOKEN_EXPIRED: [401, 'The MCP token has expired. Mint a new session token, or refresh the access token.'],
+  MCP_TOKEN_WRONG_RESOURCE: [401, 'The MCP token was issued for another MCP server URL. Use a token minted for this config.'],
+  MCP_INSUFFICIENT_SCOPE: [403, 'The MCP token does not carry the scope this request needs; authorize again with the scope named in WWW-Authenticate.'],
+  MCP_ORIGIN_NOT_ALLOWED: [403, 'The Host or Origin header does not name this server (DNS rebinding protection).'],
+  MCP_PROTOCOL_VERSION_UNSUPPORTED: [400, 'Unsupported MCP-Protocol-Version header; this server speaks 2025-11-25 and 2025-06-18.'],
+  MCP_MALFORMED_MESSAGE: [400, 'The request body is not a valid JSON-RPC message.'],
+  MCP_METHOD_NOT_ALLOWED: [405, 'The MCP endpoint takes POST (messages) and GET (the notification stream); sessions are stateless, so DELETE is not used.'],
+  MCP_TOO_MANY_STREAMS: [503, 'This server holds as many MCP notification streams as it allows. Try again later.'],
+  MCP_USER_VERIFICATION_NOT_CONFIGURED: [409, 'This MCP server config has no user_verify_url, so MCP clients cannot connect with OAuth. Set one, or mint session tokens.'],
+  MCP_AUTHORIZATION_REQUEST_INVALID: [400, 'This MCP authorization request is unknown, expired, already used, or was started in another browser. Start again from the MCP client.'],
+
+  // The MCP OAuth authorization server (RFC 6749 §5.2 error shape, docs/mcp.md)
+  MCP_OAUTH_INVALID_REQUEST: [400, 'The OAuth request is missing a parameter or has an invalid one; see error_description.'],
+  MCP_OAUTH_INVALID_CLIENT: [401, 'Unknown MCP OAuth client, or its authentication failed.'],
+  MCP_OAUTH_INVALID_GRANT: [400, 'The authorization code or refresh token is invalid, expired, already used, or was issued to another client, redirect URI or resource.'],
+  MCP_OAUTH_UNSUPPORTED_GRANT_TYPE: [400, 'Only the authorization_code and refresh_token grants are supported.'],
+  MCP_OAUTH_INVALID_SCOPE: [400, 'The requested scope is unknown or wider than granted.'],
+  MCP_OAUTH_INVALID_TARGET: [400, 'The resource parameter must be the URL of one of this server\'s MCP configs (RFC 8707).'],
+  MCP_OAUTH_INVALID_REDIRECT_URI: [400, 'Redirect URIs must be https, or http on a loopback host, without a fragment, and match a registered one exactly.'],
+  MCP_OAUTH_INVALID_CLIENT_METADATA: [400, 'The client metadata is invalid; see error_description.'],
 
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],

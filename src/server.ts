@@ -23,6 +23,9 @@ import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
+import { createMcp } from './mcp/create-mcp.ts';
+import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
@@ -67,6 +70,8 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
+  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  mcpToolProvider?: McpToolProvider;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -156,8 +161,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
     registerStatementMetric(metrics.registry, store.statements);
+    const mcp = createMcp({
+      config,
+      store,
+      clock,
+      changes,
+      keyring,
+      links,
+      registry: metrics.registry,
+      provider: overrides.mcpToolProvider,
+      version: VERSION,
+      log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
+    });
+    // Client ID metadata documents are fetched through the egress policy, like every outbound call.
+    const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,

@@ -88,7 +88,9 @@ class Actions:
         The account becomes ACTIVE; ``post_user_verify_redirect_url`` is on the returned object.
         """
         wire = self._transport.json("POST", "/api/v1/connected_accounts/user/verify", body={"auth_request_id": auth_request_id, "identifier": identifier}, timeout=timeout)
-        return ConnectedAccountResponse(ConnectedAccount.from_wire(wire["connected_account"]), post_user_verify_redirect_url=wire.get("post_user_verify_redirect_url"))
+        # An MCP client's authorization (auth_request_id ``tpmar_…``) has no account: the user goes on to its consent page.
+        account = ConnectedAccount.from_wire(wire["connected_account"]) if wire.get("connected_account") else None
+        return ConnectedAccountResponse(account, post_user_verify_redirect_url=wire.get("post_user_verify_redirect_url"))
 
     def request(
         self,

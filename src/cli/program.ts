@@ -7,6 +7,7 @@ import { registerConnectors } from './connectors.ts';
 import type { CliIo } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
+import { registerMcp } from './mcp.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
 import { registerTools } from './tools.ts';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerRequest(program, io);
   registerTools(program, io);
   registerClients(program, io);
+  registerMcp(program, io);
   registerKeys(program, io);
 
   try {

@@ -16,6 +16,7 @@ const BY_HTTP_STATUS: Readonly<Record<number, Code>> = {
   409: Code.FailedPrecondition,
   410: Code.FailedPrecondition,
   413: Code.ResourceExhausted,
+  405: Code.Unimplemented,
   414: Code.InvalidArgument,
   415: Code.InvalidArgument,
   422: Code.InvalidArgument,

@@ -6,6 +6,8 @@ import { connectionsRepository } from './connections-repository.ts';
 import { connectorsRepository } from './connectors-repository.ts';
 import type { StoreDialect } from './dialect.ts';
 import { encryptionKeysRepository } from './encryption-keys-repository.ts';
+import { mcpAuthorizationRepository } from './mcp-authorization-repository.ts';
+import { mcpConfigsRepository } from './mcp-configs-repository.ts';
 import type { Repositories } from './repositories.ts';
 import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
@@ -29,5 +31,7 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     requestLog: requestLogRepository(db, dialect),
     tokenRevocations: tokenRevocationsRepository(db),
     tools: toolsRepository(db),
+    mcpConfigs: mcpConfigsRepository(db),
+    mcpAuthorization: mcpAuthorizationRepository(db),
   };
 }

@@ -16,6 +16,8 @@ import type {
   ToolOrigin,
   ToolRow,
 } from './schema.ts';
+import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
+import type { McpConfigRepository } from './mcp-configs-repository.ts';
 
 /**
  * What the services may ask of the database. One repository per table; no HTTP, no business
@@ -37,6 +39,10 @@ export interface Repositories {
   tokenRevocations: TokenRevocationRepository;
   /** Tools over connectors (built-in, custom, imported). */
   tools: ToolRepository;
+  /** MCP server configs (src/mcp). */
+  mcpConfigs: McpConfigRepository;
+  /** The MCP OAuth authorization server's clients, requests, grants and refresh tokens. */
+  mcpAuthorization: McpAuthorizationRepository;
 }
 
 export interface Page<T> {

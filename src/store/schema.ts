@@ -19,6 +19,11 @@ export interface Database {
   request_log: RequestLogTable;
   token_revocations: TokenRevocationTable;
   tools: ToolTable;
+  mcp_configs: McpConfigTable;
+  mcp_oauth_clients: McpOAuthClientTable;
+  mcp_authorization_requests: McpAuthorizationRequestTable;
+  mcp_grants: McpGrantTable;
+  mcp_refresh_tokens: McpRefreshTokenTable;
 }
 
 export interface ConnectorTable {
@@ -188,6 +193,84 @@ export interface ToolTable {
 /** `catalog` (built in, read-only), `custom` (a definition or the tools API) or `openapi` (imported). */
 export type ToolOrigin = 'custom' | 'catalog' | 'openapi';
 
+/** An MCP server config (the reference's virtual MCP server). */
+export interface McpConfigTable {
+  /** `mcp_…`; the config's URL is `<public url>/mcp/<id>`. */
+  id: string;
+  /** 1–100 of `[a-z0-9_-]`, unique. */
+  name: string;
+  description: string;
+  /** `[{ connection_name, tools: string[] }]` as JSON; empty tools = all tools of the connection. */
+  mappings: string;
+  /** The app's page that confirms who its user is (MCP OAuth clients, OAuth connections' links). */
+  user_verify_url: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An MCP OAuth client registered through RFC 7591 Dynamic Client Registration. */
+export interface McpOAuthClientTable {
+  /** `tpmc_…` */
+  client_id: string;
+  /** SHA-256 of the client secret, for confidential clients; null for public ones. */
+  secret_hash: string | null;
+  /** The registered client metadata (JSON): client_name, redirect_uris, token_endpoint_auth_method, … */
+  metadata: string;
+  created_at: number;
+}
+
+/** One `/authorize` request, from the redirect to the app's user verification to the code. */
+export interface McpAuthorizationRequestTable {
+  /** `mar_…` */
+  id: string;
+  client_id: string;
+  redirect_uri: string;
+  /** PKCE S256 challenge (RFC 7636 §4.2). */
+  code_challenge: string;
+  scope: string;
+  /** The resource (RFC 8707) the token will be for: this config's URL. */
+  config_id: string;
+  /** The client's own state, echoed back to it. */
+  state: string | null;
+  /** SHA-256 of the nonce in the cookie set on the browser that started the request. */
+  browser_binding_hash: string;
+  /** SHA-256 of the auth_request_id handed to the app's user_verify_url. */
+  auth_request_hash: string;
+  /** Set when the app confirmed its user (POST /api/v1/connected_accounts/user/verify). */
+  identifier: string | null;
+  verified_at: number | null;
+  /** SHA-256 of the authorization code, once the user consented. */
+  code_hash: string | null;
+  code_expires_at: number | null;
+  code_used_at: number | null;
+  /** The grant the code was exchanged for (revoked if the code is replayed, RFC 6749 §4.1.2). */
+  grant_id: string | null;
+  expires_at: number;
+  created_at: number;
+}
+
+/** What one MCP client may do for one identifier on one config; refresh tokens rotate within it. */
+export interface McpGrantTable {
+  /** `mcg_…` */
+  id: string;
+  client_id: string;
+  config_id: string;
+  identifier: string;
+  scope: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface McpRefreshTokenTable {
+  /** SHA-256 of the refresh token. */
+  token_hash: string;
+  grant_id: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when it was exchanged for a new one; presenting it again revokes the grant. */
+  rotated_at: number | null;
+}
+
 export type ConnectorRow = Selectable<ConnectorTable>;
 export type NewConnectorRow = Insertable<ConnectorTable>;
 export type ConnectionRow = Selectable<ConnectionTable>;
@@ -199,4 +282,8 @@ export type AuthorizationSessionRow = Selectable<AuthorizationSessionTable>;
 export type ApiClientRow = Selectable<ApiClientTable>;
 export type RequestLogRow = Selectable<RequestLogTable>;
 export type TokenRevocationRow = Selectable<TokenRevocationTable>;
+export type McpConfigRow = Selectable<McpConfigTable>;
+export type McpOAuthClientRow = Selectable<McpOAuthClientTable>;
+export type McpAuthorizationRequestRow = Selectable<McpAuthorizationRequestTable>;
+export type McpGrantRow = Selectable<McpGrantTable>;
 export type ToolRow = Selectable<ToolTable>;

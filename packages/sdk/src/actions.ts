@@ -106,12 +106,13 @@ export class Actions {
    */
   async verifyConnectedAccountUser(
     options: { authRequestId: string; identifier: string } & CallOptions,
-  ): Promise<{ connectedAccount: ConnectedAccount; postUserVerifyRedirectUrl: string | null }> {
-    const body = await this.#transport.json<{ connected_account: object; post_user_verify_redirect_url: string | null }>('POST', '/api/v1/connected_accounts/user/verify', {
+  ): Promise<{ connectedAccount: ConnectedAccount | null; postUserVerifyRedirectUrl: string | null }> {
+    const body = await this.#transport.json<{ connected_account?: object; post_user_verify_redirect_url: string | null }>('POST', '/api/v1/connected_accounts/user/verify', {
       ...options,
       body: { auth_request_id: options.authRequestId, identifier: options.identifier },
     });
-    return { connectedAccount: toConnectedAccount(body.connected_account), postUserVerifyRedirectUrl: body.post_user_verify_redirect_url ?? null };
+    // An MCP client's authorization (auth_request_id `tpmar_…`) has no account: the user goes on to its consent page.
+    return { connectedAccount: body.connected_account ? toConnectedAccount(body.connected_account) : null, postUserVerifyRedirectUrl: body.post_user_verify_redirect_url ?? null };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
 import { Tools } from './tools.ts';
+import { Mcp } from './mcp.ts';
 import { Transport } from './transport.ts';
 
 export const SDK_VERSION = '0.1.0';
@@ -39,6 +40,8 @@ export class ToolproxyClient {
   readonly apiClients: ApiClients;
   /** Tools: listing and OpenAPI import. */
   readonly tools: Tools;
+  /** MCP server configs and the session tokens agents connect with. */
+  readonly mcp: Mcp;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -62,6 +65,7 @@ export class ToolproxyClient {
     this.connections = new Connections(transport);
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
+    this.mcp = new Mcp(transport);
   }
 }
 

@@ -30,7 +30,14 @@ const scopeOf = (query: Static<typeof ScopeQuery>) => ({ organizationId: query.o
 const actorOf = (request: FastifyRequest): Actor | undefined => (request.clientId ? { type: 'api_client', id: request.clientId } : undefined);
 
 /** Connected accounts (reference §3.4) and authorization links (§3.5). */
-export function accountRoutes(app: FastifyInstance, accounts: AccountsService, links: AuthorizationLinks, flow?: OAuthFlow): void {
+export function accountRoutes(
+  app: FastifyInstance,
+  accounts: AccountsService,
+  links: AuthorizationLinks,
+  flow?: OAuthFlow,
+  /** MCP OAuth authorization requests are verified by the same call (their ids start with `tpmar_`). */
+  mcpVerify?: (authRequestId: string, identifier: string) => Promise<{ redirectUrl: string }>,
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['connected accounts'];
 
@@ -162,19 +169,25 @@ export function accountRoutes(app: FastifyInstance, accounts: AccountsService, l
       {
         schema: {
           tags,
-          summary: 'Confirm which user authorized (reference §3.5): the account becomes ACTIVE',
+          summary: 'Confirm which user authorized (reference §3.5): the account becomes ACTIVE; for an MCP client authorization (tpmar_…), the user goes on to its consent page',
           body: Type.Object(
             { auth_request_id: Type.String({ minLength: 1, maxLength: 200 }), identifier: Type.String({ minLength: 1, maxLength: 255 }) },
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({ connected_account: Type.Ref('ConnectedAccount'), post_user_verify_redirect_url: Type.Union([Type.String(), Type.Null()]) }),
+            200: Type.Object({
+              connected_account: Type.Optional(Type.Ref('ConnectedAccount')),
+              post_user_verify_redirect_url: Type.Union([Type.String(), Type.Null()]),
+            }),
             ...errorResponses,
             403: Type.Ref('ErrorBody'),
           },
         },
       },
       async (request) => {
+        if (mcpVerify && request.body.auth_request_id.startsWith('tpmar_')) {
+          return { post_user_verify_redirect_url: (await mcpVerify(request.body.auth_request_id, request.body.identifier)).redirectUrl };
+        }
         const { account, redirectUrl } = await flow.verifyUser(request.body.auth_request_id, request.body.identifier);
         return { connected_account: account, post_user_verify_redirect_url: redirectUrl };
       },

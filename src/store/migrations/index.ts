@@ -5,6 +5,7 @@ import { oauthMigration } from './0002-oauth.ts';
 import { catalogMigration } from './0003-catalog.ts';
 import { accountsMigration } from './0005-accounts.ts';
 import { toolsMigration } from './0006-tools.ts';
+import { mcpMigration } from './0007-mcp.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -18,6 +19,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0003-catalog': catalogMigration(),
     '0005-accounts': accountsMigration(dialect),
     '0006-tools': toolsMigration(dialect),
+    '0007-mcp': mcpMigration(dialect),
   };
 }
 

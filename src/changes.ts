@@ -1,7 +1,11 @@
 import { EventEmitter } from 'node:events';
 
 /** What a write made stale, as told to caches in this process and to other instances. */
-export type Change = { kind: 'account'; connectionName: string; identifier: string } | { kind: 'config' };
+export type Change =
+  | { kind: 'account'; connectionName: string; identifier: string }
+  | { kind: 'config' }
+  /** An MCP server config was updated or deleted (its mappings, hence its tools, may differ). */
+  | { kind: 'mcp_config'; configId: string };
 
 /**
  * Change notifications, so caches (the proxy's resolved accounts) drop what a write made stale.
@@ -25,6 +29,16 @@ export class ChangeFeed {
     this.#publish?.({ kind: 'config' });
   }
 
+  /** An MCP server config changed or was deleted. */
+  mcpConfigChanged(configId: string): void {
+    this.#events.emit('mcp_config', configId);
+    this.#publish?.({ kind: 'mcp_config', configId });
+  }
+
+  onMcpConfigChanged(listener: (configId: string) => void): void {
+    this.#events.on('mcp_config', listener);
+  }
+
   onAccountChanged(listener: (connectionName: string, identifier: string) => void): void {
     this.#events.on('account', listener);
   }
@@ -45,6 +59,7 @@ export class ChangeFeed {
   /** A change made elsewhere (another instance), or a reset: local listeners only, never published. */
   emitLocally(change: Change): void {
     if (change.kind === 'account') this.#events.emit('account', change.connectionName, change.identifier);
+    else if (change.kind === 'mcp_config') this.#events.emit('mcp_config', change.configId);
     else this.#events.emit('config');
   }
 }

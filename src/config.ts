@@ -40,6 +40,8 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | undefined;
   /** Origins an app may send users back to after authorization (O7). */
   allowedRedirectOrigins: readonly string[];
+  /** MCP endpoint: Host header values accepted besides the public URL's (DNS-rebinding check). */
+  mcpAllowedHosts: readonly string[];
   /** Look of the dashboard and the hosted pages. */
   brand: { name: string; color: string; logoUrl: string | undefined };
   /** After SIGTERM, connections still open this long after the drain began are closed. */
@@ -88,6 +90,7 @@ export const SETTINGS = [
   ['TOOLPROXY_OAUTH_REFRESH_WINDOW_SECONDS', '300', 'Refresh OAuth access tokens this long before they expire (at most half their lifetime).'],
   ['TOOLPROXY_OAUTH_TIMEOUT_MS', '10000', 'Timeout of calls to OAuth token and revocation endpoints.'],
   ['TOOLPROXY_ALLOWED_REDIRECT_ORIGINS', '(unset: none)', 'Comma-separated origins (https://app.example.com) that redirect_url and user_verify_url may point to.'],
+  ['TOOLPROXY_MCP_ALLOWED_HOSTS', '(unset: the public URL\'s host only)', 'Comma-separated Host header values (mcp.internal:8080) the MCP endpoint accepts besides TOOLPROXY_PUBLIC_URL\'s host, for a proxy that rewrites Host. Anything else is refused (DNS-rebinding protection).'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_ID', '(unset: generated)', 'Fix the bootstrap API client id (with the secret below).'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_SECRET', '(unset: generated)', 'Fix the bootstrap API client secret (at least 32 characters).'],
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
@@ -177,6 +180,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     if (!isOrigin(origin)) problems.push(`TOOLPROXY_ALLOWED_REDIRECT_ORIGINS entries must be origins like https://app.example.com (got "${origin.slice(0, 80)}")`);
   }
 
+  const mcpAllowedHosts = (env.TOOLPROXY_MCP_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of mcpAllowedHosts) {
+    if (!/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(host)) problems.push(`TOOLPROXY_MCP_ALLOWED_HOSTS entries must be host or host:port values (got "${host.slice(0, 80)}")`);
+  }
+
   let tls: Config['tls'];
   const certFile = env.TOOLPROXY_TLS_CERT_FILE;
   const keyFile = env.TOOLPROXY_TLS_KEY_FILE;
@@ -228,6 +239,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       timeoutMs: integer('TOOLPROXY_OAUTH_TIMEOUT_MS', 10_000, 100, 60_000),
     },
     allowedRedirectOrigins,
+    mcpAllowedHosts,
     tls,
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
     shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
@@ -241,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   Object.freeze(config.requestLog);
   Object.freeze(config.oauth);
   Object.freeze(config.allowedRedirectOrigins);
+  Object.freeze(config.mcpAllowedHosts);
   if (config.tls) Object.freeze(config.tls);
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
   Object.freeze(config.brand);

@@ -19,6 +19,8 @@ export const ERROR_CATALOGUE = {
   HEADERS_TOO_LARGE: [431, 'The request headers are larger than this server accepts (16 KiB in all). The connection is closed.'],
   REQUEST_TIMEOUT: [408, 'The request did not arrive in full in time. The connection is closed.'],
   METHOD_NOT_ALLOWED: [405, 'This server is not a forward proxy: CONNECT is not supported. Call the Tool Proxy as /proxy/{path} with the connection_name and identifier headers.'],
+  INVALID_URL: [400, 'The request URL is malformed (bad percent-encoding, a NUL byte, a backslash or a dot segment). Fix the URL.'],
+  URL_TOO_LONG: [414, 'A path segment of the request URL is longer than this server accepts.'],
 
   // App (API client) authentication
   UNAUTHENTICATED: [401, 'Send a valid bearer token from POST /oauth/token in the Authorization header.'],
@@ -34,6 +36,7 @@ export const ERROR_CATALOGUE = {
   CONNECTOR_IN_USE: [409, 'The connector is used by connections. Delete them first.'],
   CONNECTOR_BUILT_IN: [409, 'Built-in connectors cannot be replaced or deleted. To change one, create a custom connector from its definition.'],
   CONNECTOR_TEMPLATE_ERROR: [409, "The connector's proxy_url cannot be rendered for this account: a template field is missing or invalid. Send the user a new authorization link."],
+  OAUTH_DISCOVERY_FAILED: [422, "The issuer's authorization server metadata (RFC 8414 / OpenID discovery) could not be fetched or did not validate; see details. Fix the issuer, or give authorize_uri and token_uri yourself."],
 
   // Connections
   CONNECTION_NOT_FOUND: [404, 'No connection with this name.'],
@@ -46,6 +49,8 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_EXISTS: [409, 'A connected account for this connection and identifier already exists.'],
   ACCOUNT_NOT_ACTIVE: [409, 'The connected account is not active. Send the user an authorization link (POST /api/v1/connected_accounts/magic_link).'],
   ACCOUNT_EXPIRED: [409, 'The user\'s authorization expired or was revoked at the provider. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link).'],
+  ACCOUNT_DISCONNECTED: [409, 'The connected account was disconnected: its credentials were removed and its grant revoked. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link) to connect it again.'],
+  INVALID_IDENTIFIER: [400, 'identifier, organization_id and user_id must be 1-255 characters without leading or trailing whitespace and without control characters; see details.'],
   INVALID_FIELD: [422, 'A credential or account field is invalid; see details.'],
   CREDENTIALS_UNREADABLE: [500, 'Stored credentials could not be decrypted.'],
 
@@ -53,6 +58,7 @@ export const ERROR_CATALOGUE = {
   LINK_INVALID: [404, 'This authorization link is not valid.'],
   LINK_EXPIRED: [410, 'This authorization link has expired. Ask for a new one.'],
   LINK_USED: [410, 'This authorization link has already been used. Ask for a new one.'],
+  LINK_SUPERSEDED: [410, 'A newer authorization link was issued for this account, or the account was connected or disconnected since: this link no longer works. Use the newest link or ask for a new one.'],
   VERIFICATION_FAILED: [422, 'The upstream API refused these credentials.'],
   REDIRECT_URL_NOT_ALLOWED: [400, 'redirect_url and user_verify_url must use an origin listed in TOOLPROXY_ALLOWED_REDIRECT_ORIGINS.'],
   OAUTH_STATE_INVALID: [400, 'This authorization response does not belong to a flow started in this browser (unknown, used or expired state). Start again from the authorization link.'],
@@ -77,6 +83,42 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_DEADLINE_EXCEEDED: [504, 'The call did not complete within the total time allowed (TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS).'],
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
+
+  // Tools (docs/tools.md)
+  TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],
+  TOOL_INVALID: [422, 'The tool definition is invalid; see details for every problem.'],
+  TOOL_EXISTS: [409, 'A tool with this name already exists; tool names are unique across connectors.'],
+  TOOL_BUILT_IN: [409, 'Built-in tools are read-only, and custom tools can only be added to custom connectors. Create a custom connector to add tools.'],
+  TOOL_INPUT_INVALID: [400, 'The tool input is invalid; see details.problems for every problem, each with the JSON pointer of the offending property.'],
+  OPENAPI_INVALID: [422, 'The OpenAPI document is not a valid OpenAPI 3.0/3.1 or Swagger 2.0 description; see details.'],
+  OPENAPI_TOO_LARGE: [413, 'The OpenAPI document is too large to import (see details for the limit); import a smaller document or select operations with include.'],
+  OPENAPI_FETCH_FAILED: [422, 'The OpenAPI document could not be fetched from the URL; see details.'],
+  // MCP server configs, session tokens and the MCP endpoint (docs/mcp.md)
+  MCP_CONFIG_NOT_FOUND: [404, 'No MCP server config with this id.'],
+  MCP_CONFIG_EXISTS: [409, 'An MCP server config with this name already exists.'],
+  MCP_CONFIG_INVALID: [422, 'The MCP server config is invalid; see details for every problem.'],
+  MCP_TOKEN_MISSING: [401, 'Send an MCP session token (POST /api/v1/mcp/configs/{id}/session_tokens) or an access token from this server\'s authorization server as a bearer token.'],
+  MCP_TOKEN_INVALID: [401, 'The bearer token is not a valid MCP token, or it was revoked. Mint a new session token or authorize again.'],
+  MCP_TOKEN_EXPIRED: [401, 'The MCP token has expired. Mint a new session token, or refresh the access token.'],
+  MCP_TOKEN_WRONG_RESOURCE: [401, 'The MCP token was issued for another MCP server URL. Use a token minted for this config.'],
+  MCP_INSUFFICIENT_SCOPE: [403, 'The MCP token does not carry the scope this request needs; authorize again with the scope named in WWW-Authenticate.'],
+  MCP_ORIGIN_NOT_ALLOWED: [403, 'The Host or Origin header does not name this server (DNS rebinding protection).'],
+  MCP_PROTOCOL_VERSION_UNSUPPORTED: [400, 'Unsupported MCP-Protocol-Version header; this server speaks 2025-11-25 and 2025-06-18.'],
+  MCP_MALFORMED_MESSAGE: [400, 'The request body is not a valid JSON-RPC message.'],
+  MCP_METHOD_NOT_ALLOWED: [405, 'The MCP endpoint takes POST (messages) and GET (the notification stream); sessions are stateless, so DELETE is not used.'],
+  MCP_TOO_MANY_STREAMS: [503, 'This server holds as many MCP notification streams as it allows. Try again later.'],
+  MCP_USER_VERIFICATION_NOT_CONFIGURED: [409, 'This MCP server config has no user_verify_url, so MCP clients cannot connect with OAuth. Set one, or mint session tokens.'],
+  MCP_AUTHORIZATION_REQUEST_INVALID: [400, 'This MCP authorization request is unknown, expired, already used, or was started in another browser. Start again from the MCP client.'],
+
+  // The MCP OAuth authorization server (RFC 6749 §5.2 error shape, docs/mcp.md)
+  MCP_OAUTH_INVALID_REQUEST: [400, 'The OAuth request is missing a parameter or has an invalid one; see error_description.'],
+  MCP_OAUTH_INVALID_CLIENT: [401, 'Unknown MCP OAuth client, or its authentication failed.'],
+  MCP_OAUTH_INVALID_GRANT: [400, 'The authorization code or refresh token is invalid, expired, already used, or was issued to another client, redirect URI or resource.'],
+  MCP_OAUTH_UNSUPPORTED_GRANT_TYPE: [400, 'Only the authorization_code and refresh_token grants are supported.'],
+  MCP_OAUTH_INVALID_SCOPE: [400, 'The requested scope is unknown or wider than granted.'],
+  MCP_OAUTH_INVALID_TARGET: [400, 'The resource parameter must be the URL of one of this server\'s MCP configs (RFC 8707).'],
+  MCP_OAUTH_INVALID_REDIRECT_URI: [400, 'Redirect URIs must be https, or http on a loopback host, without a fragment, and match a registered one exactly.'],
+  MCP_OAUTH_INVALID_CLIENT_METADATA: [400, 'The client metadata is invalid; see error_description.'],
 
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],

@@ -4,8 +4,9 @@ import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
-import { createOAuthRevoker } from './accounts/oauth-revocation.ts';
+import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
+import { RevocationQueue } from './accounts/revocation-queue.ts';
 import { TokenRefresher } from './accounts/token-refresher.ts';
 import { OAuthClient } from './auth/oauth/oauth-client.ts';
 import { ChangeFeed } from './changes.ts';
@@ -23,6 +24,9 @@ import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
 import { startDraining } from './http/draining.ts';
+import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
+import { createMcp } from './mcp/create-mcp.ts';
+import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
@@ -33,6 +37,10 @@ import { ProxyMetrics } from './proxy/metrics.ts';
 import { ProxyService } from './proxy/proxy-service.ts';
 import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
+import { InputValidators } from './tools/input-validators.ts';
+import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
+import { ToolsService } from './tools/tools-service.ts';
+import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
@@ -44,6 +52,8 @@ export interface Server {
   store: Store;
   keyring: Keyring;
   bootstrap: BootstrapClient;
+  /** The OAuth revocation retry queue this instance works (O17). */
+  revocations: RevocationQueue;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -61,6 +71,8 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
+  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  mcpToolProvider?: McpToolProvider;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -83,10 +95,17 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const egress = new EgressPolicy({ allowCidrs: config.egressAllowCidrs });
-    const connectors = new ConnectorsService({ store, clock, changes, egressAllows: (address) => egress.allowsAddress(address) });
+    const forwarder = new Forwarder({ ...config.upstream, egress });
+    // RFC 8414: an OAUTH connector that gives only its issuer has its endpoints discovered when saved.
+    const connectors = new ConnectorsService({
+      store,
+      clock,
+      changes,
+      discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs },
+      egressAllows: (address) => egress.allowsAddress(address),
+    });
     const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
     const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
-    const forwarder = new Forwarder({ ...config.upstream, egress });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,
@@ -94,8 +113,21 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         fetch: forwarder.fetch,
       });
     let app: FastifyInstance | undefined;
-    const onDeleted = createOAuthRevoker({ vault, clientFor, onError: (err, account) => app?.log.warn({ err, account }, 'token revocation failed') });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, onDeleted });
+    // O17: revocations on delete and disconnect go through a durable queue any instance works.
+    const revocations = new RevocationQueue({
+      store,
+      vault,
+      clock,
+      clientFor,
+      loadConnection: (id) => connections.loadById(id),
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+        error: (details, message) => app?.log.error(details, message),
+      },
+      options: { leaseMs: config.oauth.timeoutMs * 3 },
+    });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -117,6 +149,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       loadConnection: (id) => connections.loadById(id),
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
+      orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
@@ -130,8 +163,28 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
     const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
+    const tools = {
+      service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
+      // An import fetching its document by URL goes through the egress policy like every outbound call.
+      importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
+    };
+    registerStatementMetric(metrics.registry, store.statements);
+    const mcp = createMcp({
+      config,
+      store,
+      clock,
+      changes,
+      keyring,
+      links,
+      registry: metrics.registry,
+      provider: overrides.mcpToolProvider,
+      version: VERSION,
+      log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
+    });
+    // Client ID metadata documents are fetched through the egress policy, like every outbound call.
+    const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') } },
+      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -144,8 +197,19 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     );
     const bootstrap = await ensureBootstrapClient({ store, clients, dataDir: config.dataDir, fixed: config.bootstrapClient });
     const ready = app;
+    const malformed = await findMalformedIdentifiers(store);
+    if (malformed.count > 0) {
+      ready.log.warn(
+        { count: malformed.count, more: malformed.more, accounts: malformed.ids },
+        'connected accounts whose identifier starts or ends with whitespace or holds control characters: calls cannot reach them (HTTP trims header values). Delete them (DELETE /api/v1/connected_accounts/{id}) and create them again with a clean identifier',
+      );
+    }
+    revocations.start();
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
+    }
+    if (catalog.tools.taken.length > 0) {
+      ready.log.warn({ tools: catalog.tools.taken }, 'built-in tools not installed: custom tools already use their names');
     }
     // Postgres: instances sharing the database hear each other's changes (DESIGN.md §4). Loaded
     // only then, like pg itself.
@@ -153,7 +217,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       ? await (await import('./store/postgres-change-relay.ts')).startPostgresChangeRelay({ url: config.database.url, db: store.db, feed: changes, log: ready.log })
       : undefined;
     // Built-in connectors this start rewrote (an upgrade): instances already running drop what they cached.
-    if (relay && catalog.updated.length > 0) changes.configChanged();
+    if (relay && (catalog.updated.length > 0 || catalog.tools.updated.length > 0 || catalog.tools.deleted.length > 0)) changes.configChanged();
     // The gRPC compatibility layer (descriptors, connect) is loaded on the first HTTP/2 request:
     // servers that never see the Scalekit SDK do not carry it in memory.
     let grpc: NodeHandler | undefined;
@@ -184,6 +248,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       store,
       keyring,
       bootstrap,
+      revocations,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
@@ -197,6 +262,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         } finally {
           stopDraining();
         }
+        await revocations.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

@@ -54,6 +54,8 @@ export interface Started<T> {
   child: ChildProcess;
   pid: number;
   ready: T;
+  /** The process, for CPU time (lib/cpu.ts). */
+  pids(): number[];
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number;
   rss(): number;
@@ -86,6 +88,7 @@ export async function startServer<T extends { ready: true }>(
     child,
     pid,
     ready,
+    pids: () => [pid],
     peakRss: () => status('VmHWM'),
     rss: () => status('VmRSS'),
     stop: () =>

@@ -1,5 +1,6 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensureDebianPackage } from './packages.ts';
 import { pinned } from './processes.ts';
 
 const SCRIPT = fileURLToPath(new URL('../wrk/proxy.lua', import.meta.url));
@@ -14,19 +15,9 @@ export interface WrkResult {
   rps: number;
 }
 
-/** Installs wrk from Debian's packages when it is missing (the bench needs a C load generator). */
+/** Installs wrk from Debian's packages when it is missing. */
 export function ensureWrk(): void {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return;
-  } catch (error) {
-    // `wrk --version` exits 1 after printing its version; only ENOENT means it is missing.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
-  }
-  process.stderr.write('wrk is missing; installing it with apt-get install -y wrk\n');
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const [command, ...args] = [...sudo, 'apt-get', 'install', '-y', 'wrk'];
-  execFileSync(command!, args, { stdio: 'inherit' });
+  ensureDebianPackage('wrk', ['--version'], 'wrk');
 }
 
 export interface WrkRun {

@@ -1,30 +1,47 @@
 -- One script for every throughput and latency scenario, so each target gets the same load.
 -- Environment:
---   TP_TOKEN     app token; when set, adds the Tool Proxy headers (ignored by the upstream)
+--   TP_TOKEN     app token; when set, adds the Tool Proxy headers (the other targets forward them)
 --   TP_ACCOUNTS  number of accounts user_0 … user_{n-1} to spread requests over
 --   TP_FIRST     first account number (default 0): user_{first} … user_{first+n-1}
 --   TP_ORDER     "random" (default) or "sequential" (warms every account once, in order)
 --   TP_DELAY_MS  mean pause per connection between requests (fixed-rate runs); 0 = closed loop
--- Prints one line `WRK_JSON {…}` with the counts and latency percentiles in microseconds.
+--   TP_METHOD    request method (default GET)
+--   TP_BODY      request body (default none), sent with TP_CONTENT_TYPE (default application/json)
+-- Prints one line `WRK_JSON {…}` with the counts and latency percentiles in microseconds (wrk's
+-- histogram has one bucket per microsecond, so the percentiles are exact to 1 µs).
 local token = os.getenv("TP_TOKEN")
 local accounts = tonumber(os.getenv("TP_ACCOUNTS") or "1")
 local first = tonumber(os.getenv("TP_FIRST") or "0")
 local sequential = os.getenv("TP_ORDER") == "sequential"
 local delay_ms = tonumber(os.getenv("TP_DELAY_MS") or "0")
+local method = os.getenv("TP_METHOD") or "GET"
+local body = os.getenv("TP_BODY")
+local content_type = os.getenv("TP_CONTENT_TYPE") or "application/json"
 local next_account = 0
-local fixed = nil
+-- Requests formatted once (wrk.format per call would cost the load generator, not the target).
+local formatted = {}
+
+local function format(n)
+  local headers = {}
+  if body then headers["content-type"] = content_type end
+  if token then
+    headers["authorization"] = "Bearer " .. token
+    headers["connection_name"] = "bench"
+    headers["identifier"] = "user_" .. (first + n)
+  end
+  return wrk.format(method, nil, headers, body)
+end
 
 function init(args)
   math.randomseed(os.time() + (tonumber(tostring({}):sub(8)) or 0))
-  if not token then
-    fixed = wrk.format(nil, nil, {})
-  elseif accounts == 1 then
-    fixed = wrk.format(nil, nil, { ["authorization"] = "Bearer " .. token, ["connection_name"] = "bench", ["identifier"] = "user_" .. first })
+  local count = token and accounts or 1
+  if count <= 1000 then
+    for n = 0, count - 1 do formatted[n] = format(n) end
   end
 end
 
 function request()
-  if fixed then return fixed end
+  if not token or accounts == 1 then return formatted[0] end
   local n
   if sequential then
     n = next_account
@@ -32,11 +49,7 @@ function request()
   else
     n = math.random(0, accounts - 1)
   end
-  return wrk.format(nil, nil, {
-    ["authorization"] = "Bearer " .. token,
-    ["connection_name"] = "bench",
-    ["identifier"] = "user_" .. (first + n),
-  })
+  return formatted[n] or format(n)
 end
 
 -- A fixed pause would keep the connections in step: all of them answered together, all of them

@@ -8,6 +8,7 @@ export const NAV = [
   { path: '/connectors', label: 'Connectors' },
   { path: '/connections', label: 'Connections' },
   { path: '/accounts', label: 'Connected accounts' },
+  { path: '/mcp', label: 'MCP servers' },
   { path: '/requests', label: 'Request log' },
 ] as const;
 

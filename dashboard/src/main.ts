@@ -7,6 +7,7 @@ import { renderAccounts } from './pages/accounts.ts';
 import { renderConnections } from './pages/connections.ts';
 import { renderConnectorEditor } from './pages/connector-editor.ts';
 import { renderConnectors } from './pages/connectors.ts';
+import { renderMcp, renderMcpEditor } from './pages/mcp.ts';
 import { renderRequestLog } from './pages/request-log.ts';
 import { renderSignIn } from './pages/sign-in.ts';
 import { currentPath, match, navigate, type Route } from './router.ts';
@@ -19,6 +20,8 @@ const ROUTES: Route[] = [
   { pattern: '/connectors/:identifier/edit', title: 'Edit connector', page: renderConnectorEditor },
   { pattern: '/connections', title: 'Connections', page: renderConnections },
   { pattern: '/accounts', title: 'Connected accounts', page: renderAccounts },
+  { pattern: '/mcp', title: 'MCP servers', page: renderMcp },
+  { pattern: '/mcp/:id/edit', title: 'Edit MCP server', page: renderMcpEditor },
   { pattern: '/requests', title: 'Request log', page: renderRequestLog },
 ];
 

@@ -88,3 +88,15 @@ export interface Problem {
   path: string;
   message: string;
 }
+
+/** An MCP server config. */
+export interface McpConfig {
+  id: string;
+  name: string;
+  description: string;
+  connection_tool_mappings: { connection_name: string; tools: string[] }[];
+  user_verify_url: string | null;
+  mcp_server_url: string;
+  created_at: string;
+  updated_at: string;
+}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unittest
 from datetime import datetime, timezone
 
-from toolproxy import ToolproxyApiError, ToolproxyClient, UpstreamHttpError
+from toolproxy import ToolproxyApiError, ToolproxyClient, ToolproxyError, UpstreamHttpError
 
 from . import harness
 
@@ -117,6 +117,40 @@ class SeedFlowTest(unittest.TestCase):
 
         upserted = client.actions.get_or_create_connected_account(connection_name=name, identifier="u3", authorization_details={"static_auth": {"details": {"api_key": "k3"}}})
         self.assertEqual((upserted.created, upserted.connected_account.status), (True, "ACTIVE"))
+
+    def test_disconnect_search_scope_and_identifiers(self) -> None:
+        client = self.client
+        connector = client.connectors.create(harness.api_key_connector(self.upstream.url, harness.unique("Scoped Py")))
+        name = harness.unique("scoped-py")
+        client.connections.create(name=name, connector=connector.identifier)
+        details = {"static_auth": {"details": {"api_key": "k-scoped"}}}
+
+        created = client.actions.create_connected_account(connection_name=name, identifier="py-user@example.org", authorization_details=details, organization_id="org_py", user_id="usr_py")
+        self.assertEqual((created.connected_account.organization_id, created.connected_account.user_id), ("org_py", "usr_py"))
+        with self.assertRaises(ToolproxyApiError) as elsewhere:
+            client.actions.get_connected_account(connection_name=name, identifier="py-user@example.org", organization_id="org_other")
+        self.assertEqual(elsewhere.exception.code, "ACCOUNT_NOT_FOUND")
+        listed = client.actions.list_connected_accounts(organization_id="org_py")
+        self.assertEqual(([a.identifier for a in listed.connected_accounts], listed.total_size), (["py-user@example.org"], 1))
+        found = client.actions.search_connected_accounts("EXAMPLE.ORG")
+        self.assertEqual([a.identifier for a in found.connected_accounts], ["py-user@example.org"])
+
+        disconnected = client.actions.disconnect_connected_account(connection_name=name, identifier="py-user@example.org", user_id="usr_py")
+        self.assertEqual((disconnected.connected_account.status, disconnected.connected_account.has_credentials), ("DISCONNECTED", False))
+        with self.assertRaises(ToolproxyApiError) as refused:
+            client.actions.request(connection_name=name, identifier="py-user@example.org", path="/echo")
+        self.assertEqual((refused.exception.code, refused.exception.status), ("ACCOUNT_DISCONNECTED", 409))
+
+        # Never trimmed into another account: refused before anything is sent.
+        for identifier in ("py-user@example.org ", "\tpy-user@example.org", "py-user@example.org\u00a0"):
+            for call in (
+                lambda: client.actions.request(connection_name=name, identifier=identifier, path="/echo"),
+                lambda: client.actions.get_authorization_link(connection_name=name, identifier=identifier),
+                lambda: client.actions.create_connected_account(connection_name=name, identifier=identifier, authorization_details=details),
+            ):
+                with self.assertRaises(ToolproxyError) as invalid:
+                    call()
+                self.assertEqual(invalid.exception.code, "INVALID_IDENTIFIER")
 
     def test_management_errors_and_clients(self) -> None:
         client = self.client

@@ -19,6 +19,7 @@ from .errors import (  # noqa: E402
     UpstreamHttpError,
 )
 from .management import ApiClients, Connections, Connectors  # noqa: E402
+from .mcp import Mcp  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
     AppliedConnector,
@@ -31,6 +32,10 @@ from .models import (  # noqa: E402
     Connector,
     ConnectorsPage,
     CreatedApiClient,
+    McpConfig,
+    McpConfigsPage,
+    McpConnectedAccount,
+    McpSessionToken,
 )
 
 __all__ = [
@@ -49,6 +54,11 @@ __all__ = [
     "Connectors",
     "ConnectorsPage",
     "CreatedApiClient",
+    "Mcp",
+    "McpConfig",
+    "McpConfigsPage",
+    "McpConnectedAccount",
+    "McpSessionToken",
     "ProxyResponse",
     "ToolproxyApiError",
     "ToolproxyClient",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Mapping, Optional
 
 from ._encoding import decode_body, encode_body, encode_query
 from ._transport import Transport, json_or_none, read_all, segment, status_of
-from .errors import UpstreamHttpError, api_error_from
+from .errors import ToolproxyError, UpstreamHttpError, api_error_from
 from .models import (
     AuthorizationLink,
     ConnectedAccount,
@@ -59,6 +60,8 @@ class Actions:
         redirect_url: Optional[str] = None,
         user_verify_url: Optional[str] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> AuthorizationLink:
         """A single-use, expiring link to the hosted authorization page for this user.
 
@@ -68,9 +71,10 @@ class Actions:
 
         ``redirect_url``: where the browser goes after success (its origin must be allowed).
         ``user_verify_url`` (OAUTH): your page that confirms who authorized; see
-        ``verify_connected_account_user``.
+        ``verify_connected_account_user``. ``organization_id`` / ``user_id``: set on a new account;
+        an existing one must have the same.
         """
-        payload: Dict[str, Any] = dict(_account_key(connection_name, identifier))
+        payload: Dict[str, Any] = {**_account_key(connection_name, identifier, "get_authorization_link"), **_scope(organization_id, user_id)}
         if redirect_url:
             payload["redirect_url"] = redirect_url
         if user_verify_url:
@@ -84,7 +88,9 @@ class Actions:
         The account becomes ACTIVE; ``post_user_verify_redirect_url`` is on the returned object.
         """
         wire = self._transport.json("POST", "/api/v1/connected_accounts/user/verify", body={"auth_request_id": auth_request_id, "identifier": identifier}, timeout=timeout)
-        return ConnectedAccountResponse(ConnectedAccount.from_wire(wire["connected_account"]), post_user_verify_redirect_url=wire.get("post_user_verify_redirect_url"))
+        # An MCP client's authorization (auth_request_id ``tpmar_…``) has no account: the user goes on to its consent page.
+        account = ConnectedAccount.from_wire(wire["connected_account"]) if wire.get("connected_account") else None
+        return ConnectedAccountResponse(account, post_user_verify_redirect_url=wire.get("post_user_verify_redirect_url"))
 
     def request(
         self,
@@ -118,6 +124,7 @@ class Actions:
         for name, value in (("connection_name", connection_name), ("identifier", identifier), ("path", path)):
             if not isinstance(value, str) or not value.strip():
                 raise TypeError(f"request: {name} is required")
+        _checked_identifier(identifier, "request")
         if response_type not in _RESPONSE_TYPES:
             raise TypeError(f"request: response_type must be one of {', '.join(_RESPONSE_TYPES)}")
         data, content_type, replayable = encode_body(body, form_data, raw_body)
@@ -130,7 +137,7 @@ class Actions:
             sent["Content-Type"] = content_type
         # Set last, so caller headers cannot point the call at another account.
         sent["connection_name"] = connection_name.strip()
-        sent["identifier"] = identifier.strip()
+        sent["identifier"] = identifier
 
         target = path if path.startswith("/") else f"/{path}"
         query = encode_query(query_params or {})
@@ -157,9 +164,11 @@ class Actions:
         identifier: str,
         authorization_details: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> ConnectedAccountResponse:
         """The user's connected account, created PENDING_AUTH if absent (atomically on the server)."""
-        key = _account_key(connection_name, identifier)
+        key = {**_account_key(connection_name, identifier, "get_or_create_connected_account"), **_scope(organization_id, user_id)}
         wire = self._transport.json("POST", "/api/v1/connected_accounts/get_or_create", body=key, timeout=timeout)
         if authorization_details is not None:
             # As the reference does: details given to get-or-create replace the stored credentials.
@@ -173,9 +182,13 @@ class Actions:
         identifier: Optional[str] = None,
         connected_account_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> ConnectedAccountResponse:
-        """One account, by id or by connection name and identifier. Credentials are never returned."""
-        wire = self._transport.json("GET", _account_path(connection_name, identifier, connected_account_id), timeout=timeout)
+        """One account, by id or by connection name and identifier (in that organization/user when
+        given). Credentials are never returned."""
+        path = _account_path(connection_name, identifier, connected_account_id)
+        wire = self._transport.json("GET", path, query=_scope(organization_id, user_id), timeout=timeout)
         return ConnectedAccountResponse(ConnectedAccount.from_wire(wire["connected_account"]))
 
     def list_connected_accounts(
@@ -186,11 +199,34 @@ class Actions:
         page_size: Optional[int] = None,
         page_token: Optional[str] = None,
         timeout: Optional[float] = None,
+        connector: Optional[str] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> ConnectedAccountsPage:
-        """One page of accounts; pass ``next_page_token`` back as ``page_token`` for the next."""
-        query = {"connection_name": connection_name, "identifier": identifier, "status": status, "page_size": page_size, "page_token": page_token}
-        wire = self._transport.json("GET", "/api/v1/connected_accounts", query=query, timeout=timeout)
-        return ConnectedAccountsPage([ConnectedAccount.from_wire(a) for a in wire["connected_accounts"]], wire.get("next_page_token"))
+        """One page of accounts; pass ``next_page_token`` back as ``page_token`` for the next.
+        ``total_size`` counts every page."""
+        query = {"connection_name": connection_name, "connector": connector, "identifier": identifier, "status": status, "page_size": page_size, "page_token": page_token}
+        wire = self._transport.json("GET", "/api/v1/connected_accounts", query={**query, **_scope(organization_id, user_id)}, timeout=timeout)
+        return _page(wire)
+
+    def search_connected_accounts(
+        self,
+        query: str,
+        connection_name: Optional[str] = None,
+        page_size: Optional[int] = None,
+        page_token: Optional[str] = None,
+        timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+    ) -> ConnectedAccountsPage:
+        """Accounts whose identifier, connection name or connector contains ``query``
+        (case-insensitive, at least 3 characters)::
+
+            page = client.actions.search_connected_accounts("@example.com")
+        """
+        params = {"query": query, "connection_name": connection_name, "page_size": page_size, "page_token": page_token}
+        wire = self._transport.json("GET", "/api/v1/connected_accounts/search", query={**params, **_scope(organization_id, user_id)}, timeout=timeout)
+        return _page(wire)
 
     def create_connected_account(
         self,
@@ -198,10 +234,12 @@ class Actions:
         identifier: str,
         authorization_details: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> ConnectedAccountResponse:
         """Creates an account: ACTIVE at once with ``authorization_details``
         (``{"static_auth": {"details": {"api_key": "..."}}}``), else PENDING_AUTH."""
-        payload: Dict[str, Any] = dict(_account_key(connection_name, identifier))
+        payload: Dict[str, Any] = {**_account_key(connection_name, identifier, "create_connected_account"), **_scope(organization_id, user_id)}
         if authorization_details is not None:
             payload["authorization_details"] = _wire_details(authorization_details)
         wire = self._transport.json("POST", "/api/v1/connected_accounts", body=payload, timeout=timeout)
@@ -214,10 +252,14 @@ class Actions:
         identifier: Optional[str] = None,
         connected_account_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> ConnectedAccountResponse:
-        """Replaces the account's credentials (and per-account fields); it becomes ACTIVE."""
+        """Replaces the account's credentials (and per-account fields); it becomes ACTIVE
+        (a DISCONNECTED one is connected again)."""
         path = _account_path(connection_name, identifier, connected_account_id)
-        wire = self._transport.json("PATCH", path, body={"authorization_details": _wire_details(authorization_details)}, timeout=timeout)
+        body = {"authorization_details": _wire_details(authorization_details)}
+        wire = self._transport.json("PATCH", path, query=_scope(organization_id, user_id), body=body, timeout=timeout)
         return ConnectedAccountResponse(ConnectedAccount.from_wire(wire["connected_account"]))
 
     def delete_connected_account(
@@ -226,9 +268,31 @@ class Actions:
         identifier: Optional[str] = None,
         connected_account_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
     ) -> None:
-        """Deletes the account and its stored credentials."""
-        self._transport.json("DELETE", _account_path(connection_name, identifier, connected_account_id), timeout=timeout)
+        """Deletes the account and its stored credentials; an OAuth grant is revoked at the provider."""
+        path = _account_path(connection_name, identifier, connected_account_id)
+        self._transport.json("DELETE", path, query=_scope(organization_id, user_id), timeout=timeout)
+
+    def disconnect_connected_account(
+        self,
+        connection_name: Optional[str] = None,
+        identifier: Optional[str] = None,
+        connected_account_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+    ) -> ConnectedAccountResponse:
+        """Disconnects the account: its credentials are deleted and an OAuth grant revoked; it stays,
+        ``DISCONNECTED`` (proxy calls get ``ACCOUNT_DISCONNECTED``), until a new authorization link
+        connects it again::
+
+            client.actions.disconnect_connected_account(connection_name="acme", identifier="user_123")
+        """
+        path = _account_path(connection_name, identifier, connected_account_id) + "/disconnect"
+        wire = self._transport.json("POST", path, query=_scope(organization_id, user_id), timeout=timeout)
+        return ConnectedAccountResponse(ConnectedAccount.from_wire(wire["connected_account"]))
 
     def list_connections(
         self,
@@ -242,19 +306,55 @@ class Actions:
         return ConnectionsPage([Connection.from_wire(c) for c in wire["connections"]], wire.get("next_page_token"))
 
 
-def _account_key(connection_name: Any, identifier: Any) -> Dict[str, str]:
+_EDGE_WHITESPACE = re.compile(r"^\s|\s$")
+_CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f]")
+
+
+def _checked_identifier(identifier: Any, call: str) -> str:
+    """Identifiers travel in the ``identifier`` header of proxy calls and HTTP trims header values,
+    so ``"bob "`` would reach ``"bob"``: never trimmed here, refused with the server's code."""
+    if not isinstance(identifier, str) or not identifier.strip():
+        raise TypeError(f"{call}: identifier is required")
+    if _EDGE_WHITESPACE.search(identifier) or _CONTROL.search(identifier):
+        raise ToolproxyError(
+            "INVALID_IDENTIFIER",
+            f"{call}: the identifier must not start or end with whitespace or contain control characters "
+            "(HTTP trims it, so the call would reach another account).",
+        )
+    return identifier
+
+
+def _account_key(connection_name: Any, identifier: Any, call: str) -> Dict[str, str]:
     name = connection_name.strip() if isinstance(connection_name, str) else ""
-    ident = identifier.strip() if isinstance(identifier, str) else ""
-    if not name or not ident:
-        raise TypeError("connection_name and identifier are required")
-    return {"connection_name": name, "identifier": ident}
+    if not name:
+        raise TypeError(f"{call}: connection_name and identifier are required")
+    return {"connection_name": name, "identifier": _checked_identifier(identifier, call)}
+
+
+def _scope(organization_id: Optional[str], user_id: Optional[str]) -> Dict[str, str]:
+    """The reference's organization and user: set at creation; calls that give them must match."""
+    scope: Dict[str, str] = {}
+    if organization_id:
+        scope["organization_id"] = organization_id
+    if user_id:
+        scope["user_id"] = user_id
+    return scope
+
+
+def _page(wire: Dict[str, Any]) -> ConnectedAccountsPage:
+    accounts = [ConnectedAccount.from_wire(a) for a in wire["connected_accounts"]]
+    return ConnectedAccountsPage(accounts, wire.get("next_page_token"), wire.get("total_size"))
 
 
 def _account_path(connection_name: Optional[str], identifier: Optional[str], connected_account_id: Optional[str]) -> str:
     if isinstance(connected_account_id, str) and connected_account_id.strip():
         return f"/api/v1/connected_accounts/{segment(connected_account_id.strip())}"
-    key = _account_key(connection_name, identifier)
-    return f"/api/v1/connections/{segment(key['connection_name'])}/connected_accounts/{segment(key['identifier'])}"
+    name = connection_name.strip() if isinstance(connection_name, str) else ""
+    if not name or not isinstance(identifier, str) or not identifier:
+        raise TypeError("connected_account_id, or connection_name and identifier, are required")
+    # The identifier goes as it is (never trimmed), so an account made before identifiers were
+    # checked can still be read and deleted.
+    return f"/api/v1/connections/{segment(name)}/connected_accounts/{segment(identifier)}"
 
 
 def _wire_details(details: Mapping[str, Any]) -> Dict[str, Any]:

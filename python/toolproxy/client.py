@@ -9,6 +9,7 @@ from . import __version__
 from ._transport import Transport
 from .actions import Actions
 from .management import ApiClients, Connections, Connectors
+from .mcp import Mcp
 
 
 class ToolproxyClient:
@@ -32,6 +33,8 @@ class ToolproxyClient:
         self.connectors = Connectors(transport)
         self.connections = Connections(transport)
         self.api_clients = ApiClients(transport)
+        #: MCP server configs and the session tokens agents connect with.
+        self.mcp = Mcp(transport)
 
 
 def _normalize_url(env_url: Optional[str]) -> str:

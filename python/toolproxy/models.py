@@ -33,6 +33,9 @@ class ConnectedAccount:
     status_updated_at: Optional[datetime]
     created_at: Optional[datetime]
     updated_at: Optional[datetime]
+    #: The reference's organization and user, when the account was created with them.
+    organization_id: Optional[str] = None
+    user_id: Optional[str] = None
 
     @classmethod
     def from_wire(cls, wire: Dict[str, Any]) -> "ConnectedAccount":
@@ -51,6 +54,8 @@ class ConnectedAccount:
             status_updated_at=parse_time(wire.get("status_updated_at")),
             created_at=parse_time(wire.get("created_at")),
             updated_at=parse_time(wire.get("updated_at")),
+            organization_id=wire.get("organization_id"),
+            user_id=wire.get("user_id"),
         )
 
 
@@ -141,7 +146,8 @@ class AuthorizationLink:
 
 @dataclass
 class ConnectedAccountResponse:
-    connected_account: ConnectedAccount
+    #: None only from ``verify_connected_account_user`` for an MCP client's authorization (``tpmar_…``).
+    connected_account: Optional[ConnectedAccount]
     #: Only from ``get_or_create_connected_account``: whether this call created it.
     created: Optional[bool] = None
     #: Only from ``verify_connected_account_user``: where to send the browser next.
@@ -152,6 +158,8 @@ class ConnectedAccountResponse:
 class ConnectedAccountsPage:
     connected_accounts: List[ConnectedAccount]
     next_page_token: Optional[str]
+    #: How many accounts match across all pages.
+    total_size: Optional[int] = None
 
 
 @dataclass
@@ -178,3 +186,72 @@ class CreatedApiClient:
     client: ApiClient
     #: Returned this once only: store it now.
     client_secret: str
+
+
+@dataclass
+class McpConfig:
+    id: str
+    name: str
+    description: str
+    #: ``[{"connection_name": ..., "tools": [...]}]``; empty ``tools`` serves all of the connection's tools.
+    connection_tool_mappings: List[Dict[str, Any]]
+    user_verify_url: Optional[str]
+    #: The Streamable HTTP URL an MCP client connects to.
+    mcp_server_url: str
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "McpConfig":
+        return cls(
+            id=wire["id"],
+            name=wire["name"],
+            description=wire.get("description") or "",
+            connection_tool_mappings=[{"connection_name": m["connection_name"], "tools": list(m.get("tools") or [])} for m in wire.get("connection_tool_mappings") or []],
+            user_verify_url=wire.get("user_verify_url"),
+            mcp_server_url=wire["mcp_server_url"],
+            created_at=parse_time(wire.get("created_at")),
+            updated_at=parse_time(wire.get("updated_at")),
+        )
+
+
+@dataclass
+class McpConfigsPage:
+    configs: List[McpConfig]
+    next_page_token: Optional[str]
+
+
+@dataclass
+class McpSessionToken:
+    #: Send as ``Authorization: Bearer <session_token>``. Returned once: treat it as a secret.
+    session_token: str
+    expires_at: Optional[datetime]
+    identifier: str
+    mcp_server_url: str
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "McpSessionToken":
+        return cls(session_token=wire["session_token"], expires_at=parse_time(wire["expires_at"]), identifier=wire["identifier"], mcp_server_url=wire["mcp_server_url"])
+
+
+@dataclass
+class McpConnectedAccount:
+    connection_name: str
+    connector: Optional[str]
+    #: An account status, or ``NOT_CONNECTED`` / ``CONNECTION_NOT_FOUND``.
+    status: str
+    connected_account_id: Optional[str]
+    authorization_link: Optional[str]
+    authorization_link_expiry: Optional[datetime]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "McpConnectedAccount":
+        link = wire.get("authorization_link") or {}
+        return cls(
+            connection_name=wire["connection_name"],
+            connector=wire.get("connector"),
+            status=wire["status"],
+            connected_account_id=wire.get("connected_account_id"),
+            authorization_link=link.get("link"),
+            authorization_link_expiry=parse_time(link.get("expiry")),
+        )

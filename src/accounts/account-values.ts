@@ -1,7 +1,7 @@
 import { declaredFields } from '../auth/credential-fields.ts';
 import { validateCredentials } from '../auth/index.ts';
 import type { AuthPattern, ConnectorDefinition } from '../connectors/definition-schema.ts';
-import { templateFields, validateTemplateValue } from '../connectors/template.ts';
+import { renderProblems, templateFields, validateTemplateValue } from '../connectors/template.ts';
 import { type Problem, ToolproxyError } from '../errors.ts';
 
 /** What a user or app submits for an account, split by how it is stored. */
@@ -65,6 +65,8 @@ export function splitAccountValues(
       problems.push({ path: `/${name}`, message: 'is required' });
     }
   }
+  // Each value passed its own pattern: now render proxy_url as a proxy call will (P3), once.
+  if (problems.length === 0 && configNames.size > 0) problems.push(...renderProblems(definition.proxy_url, apiConfig));
   // The strategy checks every declared field (required, control characters, header-safe values).
   const strategyProblems = validateCredentials(pattern, { ...credentials, ...apiConfig })
     .filter((problem) => !problems.some((p) => p.path === problem.path));

@@ -3,47 +3,56 @@ import type { Clock } from '../clock.ts';
 import type { ConnectionsService, LoadedConnection } from '../connections/connections-service.ts';
 import { ToolproxyError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { AccountFilter, Page, PageRequest } from '../store/repositories.ts';
-import type { AccountRow, AccountStatus } from '../store/schema.ts';
+import type { AccountFilter, Page, PageRequest, Repositories } from '../store/repositories.ts';
+import type { AccountRow, AccountStatus, TokenRevocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
+import type { AccountEventListener, Actor } from './account-events.ts';
+import { type AccountScope, assertValidScope, inScope, scopeDetails } from './account-scope.ts';
 import { splitAccountValues } from './account-values.ts';
+import { type AccountView, toView } from './account-view.ts';
+import { assertValidIdentifier } from './identifiers.ts';
+
+export { type AccountView, toView } from './account-view.ts';
+export { assertValidIdentifier } from './identifiers.ts';
 
 export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
 
-/** An account as the API shows it: never its credentials (S10). */
-export interface AccountView {
-  id: string;
-  identifier: string;
-  connection_name: string;
-  connection_id: string;
-  connector: string;
-  status: AccountStatus;
-  authorization_type: string;
-  api_config: Record<string, string>;
-  has_credentials: boolean;
-  token_expires_at: string | null;
-  last_used_at: string | null;
-  status_updated_at: string;
-  created_at: string;
-  updated_at: string;
+/**
+ * How callers name an account: by id, or by (connection name, identifier) as the reference
+ * does; with the reference's organization/user scope when the caller gives one (account-scope.ts).
+ */
+export type AccountRef = ({ id: string } | { connectionName: string; identifier: string }) & AccountScope;
+
+/** What list and search filter on; names as callers give them (connection names, connector identifier). */
+export interface AccountListFilter extends AccountScope {
+  connectionName?: string | undefined;
+  /** The connection by id (`conn_…`), as the reference's search takes it. */
+  connectionId?: string | undefined;
+  /** Any of these connections (the reference's `connection_names`). */
+  connectionNames?: readonly string[] | undefined;
+  /** The connector (its identifier or id; the reference's `provider`). */
+  connector?: string | undefined;
+  identifier?: string | undefined;
+  status?: AccountStatus | undefined;
+  /** Case-insensitive substring of identifier, connection name or connector identifier. */
+  query?: string | undefined;
 }
 
-/** How callers name an account: by id, or by (connection name, identifier) as the reference does. */
-export type AccountRef = { id: string } | { connectionName: string; identifier: string };
+/** OAuth revocation on delete and disconnect (RFC 7009, O17): a durable queue (revocation-queue.ts). */
+export interface Revocations {
+  /** The queue row for this account's token, or null when there is nothing to revoke. */
+  plan(row: AccountRow, connection: LoadedConnection): TokenRevocationRow | null;
+  /** Tries a queued revocation now, after its transaction committed; never throws. */
+  kick(id: string): void;
+}
 
 export function credentialsBinding(accountId: string): SecretBinding {
   return { table: 'connected_accounts', rowId: accountId, column: 'credentials' };
 }
 
-/** Identifiers are the app's own user ids: any printable string, compared exactly (S11). */
-export function assertValidIdentifier(identifier: unknown): asserts identifier is string {
-  if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 255 || /[\x00-\x1f\x7f]/.test(identifier)) {
-    throw new ToolproxyError('VALIDATION_FAILED', {
-      details: { problems: [{ path: '/identifier', message: 'must be 1-255 printable characters' }] },
-    });
-  }
-}
+/** A credential-version compare-and-set lost to a concurrent writer is retried this often. */
+const REMOVE_ATTEMPTS = 3;
 
 export class AccountsService {
   readonly #store: Store;
@@ -51,7 +60,8 @@ export class AccountsService {
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
   readonly #connections: ConnectionsService;
-  readonly #onDeleted: ((row: AccountRow, connection: LoadedConnection) => void) | undefined;
+  readonly #revocations: Revocations | undefined;
+  readonly #onEvent: AccountEventListener | undefined;
 
   constructor(deps: {
     store: Store;
@@ -59,65 +69,54 @@ export class AccountsService {
     clock: Clock;
     changes: ChangeFeed;
     connections: ConnectionsService;
-    /** Called after an account is deleted, with the row as it was (OAuth revocation, O17). */
-    onDeleted?: (row: AccountRow, connection: LoadedConnection) => void;
+    revocations?: Revocations;
+    /** Lifecycle events (disconnected, deleted), after they committed: audit and webhooks hook in here. */
+    onEvent?: AccountEventListener;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#connections = deps.connections;
-    this.#onDeleted = deps.onDeleted;
+    this.#revocations = deps.revocations;
+    this.#onEvent = deps.onEvent;
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
-  async getOrCreate(connectionName: string, identifier: string): Promise<{ account: AccountView; created: boolean }> {
+  async getOrCreate(connectionName: string, identifier: string, scope: AccountScope = {}): Promise<{ account: AccountView; created: boolean }> {
     assertValidIdentifier(identifier);
+    assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
     const now = this.#clock();
     const { account, created } = await this.#store.accounts.getOrCreate({
-      id: newId('ca'),
-      connection_id: connection.row.id,
-      identifier,
+      ...this.#newRow(connection, identifier, scope, now),
       status: 'PENDING_AUTH',
-      authorization_type: connection.row.auth_type,
       credentials: null,
       api_config: '{}',
       credentials_version: 0,
-      token_expires_at: null,
-      last_used_at: null,
-      status_updated_at: now,
-      created_at: now,
-      updated_at: now,
     });
+    if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
     return { account: toView(account, connection), created };
   }
 
   /** Bring your own credentials: creates an ACTIVE account from values the app already holds. */
-  async create(connectionName: string, identifier: string, values: Record<string, unknown>): Promise<AccountView> {
+  async create(connectionName: string, identifier: string, values: Record<string, unknown>, scope: AccountScope = {}): Promise<AccountView> {
     assertValidIdentifier(identifier);
+    assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
     const { definition, pattern } = connection.connector;
     const split = splitAccountValues(definition, pattern, values);
     const now = this.#clock();
-    const id = newId('ca');
+    const base = this.#newRow(connection, identifier, scope, now);
     const row: AccountRow = {
-      id,
-      connection_id: connection.row.id,
-      identifier,
+      ...base,
       status: 'ACTIVE',
-      authorization_type: connection.row.auth_type,
-      credentials: this.#vault.encryptJson(split.credentials, credentialsBinding(id)),
+      credentials: this.#vault.encryptJson(split.credentials, credentialsBinding(base.id)),
       api_config: JSON.stringify(split.apiConfig),
       credentials_version: 1,
-      token_expires_at: null,
-      last_used_at: null,
       refresh_owner: null,
       refresh_lease_until: null,
       granted_scopes: null,
-      status_updated_at: now,
-      created_at: now,
-      updated_at: now,
     };
     if (!(await this.#store.accounts.insert(row))) {
       throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
@@ -126,7 +125,23 @@ export class AccountsService {
     return toView(row, connection);
   }
 
-  /** Replaces the credentials (and per-account fields) of an existing account; it becomes ACTIVE. */
+  #newRow(connection: LoadedConnection, identifier: string, scope: AccountScope, now: number) {
+    return {
+      id: newId('ca'),
+      connection_id: connection.row.id,
+      identifier,
+      authorization_type: connection.row.auth_type,
+      organization_id: scope.organizationId ?? null,
+      user_id: scope.userId ?? null,
+      token_expires_at: null,
+      last_used_at: null,
+      status_updated_at: now,
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  /** Replaces the credentials (and per-account fields) of an existing account; it becomes ACTIVE (a DISCONNECTED one reconnects). */
   async updateCredentials(ref: AccountRef, values: Record<string, unknown>): Promise<AccountView> {
     const { row, connection } = await this.load(ref);
     const split = splitAccountValues(connection.connector.definition, connection.connector.pattern, values);
@@ -148,63 +163,117 @@ export class AccountsService {
     return toView(row, connection);
   }
 
-  async list(filter: { connectionName?: string | undefined; identifier?: string | undefined; status?: AccountStatus | undefined }, page: PageRequest): Promise<Page<AccountView>> {
-    const storeFilter: AccountFilter = {};
-    if (filter.connectionName) storeFilter.connectionId = (await this.#connections.load(filter.connectionName)).row.id;
-    if (filter.identifier) storeFilter.identifier = filter.identifier;
-    if (filter.status) storeFilter.status = filter.status;
-    const result = await this.#store.accounts.list(page, storeFilter);
-    const connections = new Map<string, LoadedConnection>();
+  /** One page, with `totalSize`: how many accounts match across all pages. */
+  async list(filter: AccountListFilter, page: PageRequest): Promise<Page<AccountView>> {
+    const storeFilter = await this.#storeFilter(filter);
+    if (storeFilter === null) return { items: [], nextPageToken: null, totalSize: 0 };
+    const [result, totalSize] = await Promise.all([this.#store.accounts.list(page, storeFilter), this.#store.accounts.count(storeFilter)]);
+    const connections = new Map<string, Promise<LoadedConnection>>();
     const items: AccountView[] = [];
     for (const row of result.items) {
-      let connection = connections.get(row.connection_id);
-      if (!connection) {
-        connection = await this.#connections.loadById(row.connection_id);
-        connections.set(row.connection_id, connection);
-      }
-      items.push(toView(row, connection));
+      if (!connections.has(row.connection_id)) connections.set(row.connection_id, this.#connections.loadById(row.connection_id));
+      items.push(toView(row, await connections.get(row.connection_id)!));
     }
-    return { items, nextPageToken: result.nextPageToken };
+    return { items, nextPageToken: result.nextPageToken, totalSize };
   }
 
-  async delete(ref: AccountRef): Promise<void> {
-    const { row, connection } = await this.load(ref);
-    if (!(await this.#store.accounts.delete(row.id))) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
+  /** Names to ids; null when a named connection or connector does not exist (nothing can match). */
+  async #storeFilter(filter: AccountListFilter): Promise<AccountFilter | null> {
+    const storeFilter: AccountFilter = {};
+    try {
+      if (filter.connectionName) storeFilter.connectionId = (await this.#connections.load(filter.connectionName)).row.id;
+      if (filter.connectionId) storeFilter.connectionId = (await this.#connections.loadById(filter.connectionId)).row.id;
+      if (filter.connectionNames && filter.connectionNames.length > 0) {
+        const found = await Promise.all(filter.connectionNames.map((name) => this.#connections.load(name).then((c) => c.row.id, () => null)));
+        storeFilter.connectionIds = found.filter((id): id is string => id !== null);
+      }
+      if (filter.connector) storeFilter.connectorId = (await this.#connections.connector(filter.connector)).row.id;
+    } catch (error) {
+      // An unknown connector names no accounts: an empty list, as the reference answers.
+      if (error instanceof ToolproxyError && error.code === 'CONNECTOR_NOT_FOUND') return null;
+      throw error;
+    }
+    if (filter.identifier) storeFilter.identifier = filter.identifier;
+    if (filter.status) storeFilter.status = filter.status;
+    if (filter.organizationId) storeFilter.organizationId = filter.organizationId;
+    if (filter.userId) storeFilter.userId = filter.userId;
+    if (filter.query) storeFilter.query = filter.query;
+    return storeFilter;
+  }
+
+  /**
+   * DISCONNECTED: the credentials are deleted from the store (not hidden), the OAuth grant is
+   * revoked (queued in the same transaction, so a crash cannot lose it), the account's pending
+   * links are retired, and the account is kept. A new authorization link connects it again.
+   * Disconnecting a DISCONNECTED account changes nothing.
+   */
+  async disconnect(ref: AccountRef, actor?: Actor): Promise<AccountView> {
+    for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+      const { row, connection } = await this.load(ref);
+      if (row.status === 'DISCONNECTED' && row.credentials === null) return toView(row, connection);
+      const revocation = this.#revocations?.plan(row, connection) ?? null;
+      const now = this.#clock();
+      const updated = await this.#store.transaction(async (repos) => {
+        const written = await repos.accounts.disconnect(row.id, row.credentials_version, now);
+        if (written) await this.#afterRemoval(repos, row.id, revocation, now);
+        return written;
+      });
+      if (!updated) continue; // a refresh or a new credential landed meanwhile: read it again
+      const view = toView(updated, connection);
+      this.#committed(connection, row, revocation, { type: 'account.disconnected', account: view, actor, at: now });
+      return view;
+    }
+    throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being disconnected; try again.' });
+  }
+
+  /** Deletes the account, its credentials and links; the OAuth grant is revoked (queued, O17). */
+  async delete(ref: AccountRef, actor?: Actor): Promise<void> {
+    for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+      const { row, connection } = await this.load(ref);
+      const revocation = this.#revocations?.plan(row, connection) ?? null;
+      const now = this.#clock();
+      const deleted = await this.#store.transaction(async (repos) => {
+        if (!(await repos.accounts.delete(row.id, row.credentials_version))) return false;
+        await this.#afterRemoval(repos, row.id, revocation, null);
+        return true;
+      });
+      if (!deleted) continue;
+      this.#committed(connection, row, revocation, { type: 'account.deleted', account: toView(row, connection), actor, at: now });
+      return;
+    }
+    throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being deleted; try again.' });
+  }
+
+  async #afterRemoval(repos: Repositories, accountId: string, revocation: TokenRevocationRow | null, retireAt: number | null): Promise<void> {
+    if (retireAt !== null) await repos.authorizationSessions.retireOutstanding(accountId, null, retireAt);
+    if (revocation) await repos.tokenRevocations.insert(revocation);
+  }
+
+  #committed(connection: LoadedConnection, row: AccountRow, revocation: TokenRevocationRow | null, event: Parameters<AccountEventListener>[0]): void {
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    this.#onDeleted?.(row, connection);
+    if (revocation) this.#revocations?.kick(revocation.id);
+    this.#onEvent?.(event);
   }
 
   async load(ref: AccountRef): Promise<{ row: AccountRow; connection: LoadedConnection }> {
+    const scope: AccountScope = { organizationId: ref.organizationId, userId: ref.userId };
     if ('id' in ref) {
       const row = await this.#store.accounts.findById(ref.id);
-      if (!row) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { id: ref.id } });
+      if (!row || !inScope(row, scope)) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { id: ref.id, ...scopeDetails(scope) } });
       return { row, connection: await this.#connections.loadById(row.connection_id) };
     }
     const connection = await this.#connections.load(ref.connectionName);
     const row = await this.#store.accounts.findByKey(connection.row.id, ref.identifier);
-    if (!row) {
-      throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { connection_name: ref.connectionName, identifier: ref.identifier } });
+    if (!row || !inScope(row, scope)) {
+      throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { connection_name: ref.connectionName, identifier: ref.identifier, ...scopeDetails(scope) } });
     }
     return { row, connection };
   }
 }
 
-export function toView(row: AccountRow, connection: LoadedConnection): AccountView {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return {
-    id: row.id,
-    identifier: row.identifier,
-    connection_name: connection.row.name,
-    connection_id: row.connection_id,
-    connector: connection.connector.row.identifier,
-    status: row.status,
-    authorization_type: row.authorization_type,
-    api_config: JSON.parse(row.api_config) as Record<string, string>,
-    has_credentials: row.credentials !== null,
-    token_expires_at: iso(row.token_expires_at),
-    last_used_at: iso(row.last_used_at),
-    status_updated_at: new Date(row.status_updated_at).toISOString(),
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
-  };
+function existsElsewhere(connectionName: string, identifier: string, scope: AccountScope): ToolproxyError {
+  return new ToolproxyError('ACCOUNT_EXISTS', {
+    message: 'A connected account for this connection and identifier exists with another organization_id or user_id (they are set when an account is created and must match).',
+    details: { connection_name: connectionName, identifier, ...scopeDetails(scope) },
+  });
 }

@@ -8,6 +8,7 @@ import type { AccountRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
+import type { AccountScope } from './account-scope.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
 
 /** Checks submitted credentials with a test call before they are stored (connector `verify`, ext). */
@@ -66,26 +67,33 @@ export class AuthorizationLinks {
     this.#allowedRedirectOrigins = deps.allowedRedirectOrigins ?? [];
   }
 
-  /** Gets or creates the account, then issues a fresh link for it. */
+  /**
+   * Gets or creates the account, then issues a fresh link for it. The account's earlier links
+   * are retired in the same transaction: only the newest link can write its credentials.
+   */
   async create(
     connectionName: string,
     identifier: string,
-    options: { redirectUrl?: string | undefined; userVerifyUrl?: string | undefined } = {},
+    options: { redirectUrl?: string | undefined; userVerifyUrl?: string | undefined } & AccountScope = {},
   ): Promise<{ link: string; expiry: string; account: AccountView }> {
     const redirectUrl = this.#allowedUrl('redirect_url', options.redirectUrl);
     const userVerifyUrl = this.#allowedUrl('user_verify_url', options.userVerifyUrl);
-    const { account } = await this.#accounts.getOrCreate(connectionName, identifier);
+    const { account } = await this.#accounts.getOrCreate(connectionName, identifier, { organizationId: options.organizationId, userId: options.userId });
     const token = newToken(LINK_TOKEN_PREFIX);
     const now = this.#clock();
     const expiresAt = now + this.#ttlMs;
-    await this.#store.authorizationSessions.insert({
-      id: newId('as'),
-      token_hash: sha256Hex(token),
-      account_id: account.id,
-      expires_at: expiresAt,
-      created_at: now,
-      redirect_url: redirectUrl,
-      user_verify_url: userVerifyUrl,
+    const id = newId('as');
+    await this.#store.transaction(async (repos) => {
+      await repos.authorizationSessions.insert({
+        id,
+        token_hash: sha256Hex(token),
+        account_id: account.id,
+        expires_at: expiresAt,
+        created_at: now,
+        redirect_url: redirectUrl,
+        user_verify_url: userVerifyUrl,
+      });
+      await repos.authorizationSessions.retireOutstanding(account.id, id, now);
     });
     return { link: `${this.#publicUrl}/connect/${token}`, expiry: new Date(expiresAt).toISOString(), account };
   }
@@ -110,10 +118,17 @@ export class AuthorizationLinks {
     if (!token.startsWith(LINK_TOKEN_PREFIX) || token.length > 128) throw new ToolproxyError('LINK_INVALID');
     const session = await this.#store.authorizationSessions.findByTokenHash(sha256Hex(token));
     if (!session) throw new ToolproxyError('LINK_INVALID');
+    if (session.superseded_at !== null) throw new ToolproxyError('LINK_SUPERSEDED');
     if (session.used_at !== null) throw new ToolproxyError('LINK_USED');
     if (session.expires_at <= this.#clock()) throw new ToolproxyError('LINK_EXPIRED');
     const { row, connection } = await this.#accounts.load({ id: session.account_id });
     return { sessionId: session.id, expiresAt: session.expires_at, redirectUrl: session.redirect_url, account: row, connection };
+  }
+
+  async #whyUnusable(sessionId: string, expiresAt: number, now: number): Promise<ToolproxyError> {
+    if (expiresAt <= now) return new ToolproxyError('LINK_EXPIRED');
+    const session = await this.#store.authorizationSessions.findById(sessionId);
+    return new ToolproxyError(session?.superseded_at != null ? 'LINK_SUPERSEDED' : 'LINK_USED');
   }
 
   /**
@@ -132,9 +147,10 @@ export class AuthorizationLinks {
     const updated = await this.#store.transaction(async (repos) => {
       const now = this.#clock();
       if (!(await repos.authorizationSessions.consume(context.sessionId, now))) {
-        // Someone submitted the same link a moment earlier, or it just expired.
-        throw new ToolproxyError(context.expiresAt <= now ? 'LINK_EXPIRED' : 'LINK_USED');
+        // Someone submitted the same link a moment earlier, a newer link retired it, or it just expired.
+        throw await this.#whyUnusable(context.sessionId, context.expiresAt, now);
       }
+      await repos.authorizationSessions.retireOutstanding(account.id, context.sessionId, now);
       const written = await repos.accounts.writeCredentials(account.id, account.credentials_version, {
         credentials,
         api_config: JSON.stringify(split.apiConfig),

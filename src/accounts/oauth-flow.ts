@@ -88,7 +88,10 @@ export class OAuthFlow {
       },
       this.#clock(),
     );
-    if (!started) throw new ToolproxyError('LINK_EXPIRED');
+    if (!started) {
+      const session = await this.#store.authorizationSessions.findById(context.sessionId);
+      throw new ToolproxyError(session?.superseded_at != null ? 'LINK_SUPERSEDED' : session?.used_at != null ? 'LINK_USED' : 'LINK_EXPIRED');
+    }
     return {
       location: await client.authorizationUrl(state, verifier),
       cookie: {
@@ -129,6 +132,8 @@ export class OAuthFlow {
     const written = await this.#store.transaction(async (repos) => {
       const now = this.#clock();
       if (!(await repos.authorizationSessions.consume(session.id, now))) throw new ToolproxyError('LINK_USED');
+      // One completed link retires the account's others (a newer link issued meanwhile included).
+      await repos.authorizationSessions.retireOutstanding(account.id, session.id, now);
       const updated = await repos.accounts.writeCredentials(account.id, account.credentials_version, {
         credentials,
         api_config: session.pending_api_config ?? '{}',

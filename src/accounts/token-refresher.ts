@@ -18,6 +18,8 @@ export interface RefreshTarget {
   identifier: string;
 }
 
+export type OrphanedTokens = (accountId: string, connection: LoadedConnection, credentials: OAuthCredentials) => Promise<void>;
+
 export interface FreshTokens {
   accessToken: string;
   expiresAt: number | null;
@@ -43,6 +45,7 @@ export class TokenRefresher {
   readonly #loadConnection: (connectionId: string) => Promise<LoadedConnection>;
   readonly #windowMs: number;
   readonly #leaseMs: number;
+  readonly #orphaned: OrphanedTokens | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
 
@@ -56,6 +59,8 @@ export class TokenRefresher {
     windowMs: number;
     /** Longer than the token-endpoint timeout, so a live holder never loses its lease. */
     leaseMs: number;
+    /** Tokens refreshed for an account deleted or disconnected meanwhile: to be revoked (O17). */
+    orphaned?: OrphanedTokens;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -65,6 +70,7 @@ export class TokenRefresher {
     this.#loadConnection = deps.loadConnection;
     this.#windowMs = deps.windowMs;
     this.#leaseMs = deps.leaseMs;
+    this.#orphaned = deps.orphaned;
   }
 
   /** Number of refreshes in flight in this process (R8: never left behind). */
@@ -132,7 +138,14 @@ export class TokenRefresher {
     });
     this.#changes.accountChanged(target.connectionName, target.identifier);
     // Lost the lease or the row (deleted meanwhile): never resurrect; report what is stored now.
-    if (!written) return this.#fresh(await this.#read(target));
+    if (!written) {
+      const latest = await this.#store.accounts.findById(row.id);
+      // Deleted or disconnected while the provider answered: the tokens it just issued belong to
+      // no account, so they are revoked too (a newer credential write keeps its own, untouched).
+      if (!latest || latest.status === 'DISCONNECTED') await this.#orphaned?.(row.id, connection, tokens.credentials);
+      if (!latest) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { connection_name: target.connectionName, identifier: target.identifier } });
+      return this.#fresh(latest);
+    }
     return { accessToken: tokens.credentials.access_token, expiresAt: tokens.expiresAt };
   }
 
@@ -156,6 +169,7 @@ export class TokenRefresher {
 
   #assertActive(row: AccountRow): void {
     if (row.status === 'EXPIRED') throw new ToolproxyError('ACCOUNT_EXPIRED');
+    if (row.status === 'DISCONNECTED') throw new ToolproxyError('ACCOUNT_DISCONNECTED');
     if (row.status !== 'ACTIVE' || row.credentials === null) throw new ToolproxyError('ACCOUNT_NOT_ACTIVE', { details: { status: row.status } });
   }
 

@@ -24,7 +24,9 @@ export function registerAccounts(program: Command, io: CliIo): void {
     .option('-c, --connection <name>', 'only this connection')
     .option('-i, --identifier <identifier>', 'only this user')
     .option('-s, --status <status>', `only this status (${STATUSES.join(', ')})`)
-    .action(async (options: { connection?: string; identifier?: string; status?: string }, command: Command) => {
+    .option('--organization-id <id>', 'only accounts of this organization')
+    .option('--user-id <id>', 'only accounts of this user id')
+    .action(async (options: { connection?: string; identifier?: string; status?: string; organizationId?: string; userId?: string }, command: Command) => {
       const cli = new CliContext(io, command);
       const status = options.status?.toUpperCase();
       if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
@@ -35,11 +37,26 @@ export function registerAccounts(program: Command, io: CliIo): void {
           ...(options.connection ? { connectionName: options.connection } : {}),
           ...(options.identifier ? { identifier: options.identifier } : {}),
           ...(status ? { status: status as AccountStatus } : {}),
+          ...(options.organizationId ? { organizationId: options.organizationId } : {}),
+          ...(options.userId ? { userId: options.userId } : {}),
           ...(pageToken ? { pageToken } : {}),
         });
         return { items: page.connectedAccounts, nextPageToken: page.nextPageToken };
       });
       cli.table(all, columns, 'No connected accounts.');
+    });
+
+  accounts
+    .command('search <query>')
+    .description('find accounts whose identifier, connection or connector contains <query> (3+ characters, any case)')
+    .action(async (query: string, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      const client = cli.client();
+      const all = await allPages(async (pageToken) => {
+        const page = await client.actions.searchConnectedAccounts({ query, pageSize: 100, ...(pageToken ? { pageToken } : {}) });
+        return { items: page.connectedAccounts, nextPageToken: page.nextPageToken };
+      });
+      cli.table(all, columns, 'No connected accounts match.');
     });
 
   accounts
@@ -75,6 +92,15 @@ export function registerAccounts(program: Command, io: CliIo): void {
       const ref = refOf(first, identifier);
       await cli.client().actions.deleteConnectedAccount(ref);
       cli.print({ deleted: ref }, () => `Deleted connected account ${sanitize(identifier ? `${first} / ${identifier}` : first)}.`);
+    });
+
+  accounts
+    .command('disconnect <connection-or-id> [identifier]')
+    .description('disconnect an account: its credentials are deleted and an OAuth grant revoked; a new link connects it again')
+    .action(async (first: string, identifier: string | undefined, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      const { connectedAccount: account } = await cli.client().actions.disconnectConnectedAccount(refOf(first, identifier));
+      cli.print(account, () => `Disconnected ${sanitize(`${account.connectionName} / ${account.identifier}`)} (${account.id}): credentials deleted. Send a new link to connect it again.`);
     });
 
   accounts

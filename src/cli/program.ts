@@ -7,8 +7,10 @@ import { registerConnectors } from './connectors.ts';
 import { type CliIo, defaultServerUrl } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
+import { registerMcp } from './mcp.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
+import { registerTools } from './tools.ts';
 import { sanitize } from './table.ts';
 import { cliVersion } from './version.ts';
 
@@ -35,7 +37,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerConnections(program, io);
   registerAccounts(program, io);
   registerRequest(program, io);
+  registerTools(program, io);
   registerClients(program, io);
+  registerMcp(program, io);
   registerKeys(program, io);
 
   try {

@@ -13,12 +13,13 @@ const BY_HTTP_STATUS: Readonly<Record<number, Code>> = {
   401: Code.Unauthenticated,
   403: Code.PermissionDenied,
   404: Code.NotFound,
-  // 405, 408 and 431 are refusals of the HTTP/1.1 parser (src/http/client-errors.ts); gRPC never sees them.
-  405: Code.Unimplemented,
+  // 408 and 431 (and CONNECT's 405) are refusals of the HTTP/1.1 parser (src/http/client-errors.ts); gRPC never sees them.
   408: Code.DeadlineExceeded,
   409: Code.FailedPrecondition,
   410: Code.FailedPrecondition,
   413: Code.ResourceExhausted,
+  405: Code.Unimplemented,
+  414: Code.InvalidArgument,
   415: Code.InvalidArgument,
   422: Code.InvalidArgument,
   429: Code.ResourceExhausted,

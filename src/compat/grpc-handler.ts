@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
-import { type ConnectedAccountDeps, connectedAccountService } from './connected-account-service.ts';
+import { API_CLIENT, type ConnectedAccountDeps, connectedAccountService } from './connected-account-service.ts';
 import { connectionService } from './connection-service.ts';
 import { ConnectedAccountService, ConnectionService, ToolService } from './descriptors.ts';
 import { toConnectError } from './grpc-errors.ts';
@@ -57,7 +57,7 @@ function rpcBoundary(clients: ApiClientsService, log: FastifyBaseLogger): Interc
     try {
       const header = req.header.get('authorization');
       if (header === null || !/^bearer /i.test(header)) throw new ToolproxyError('UNAUTHENTICATED');
-      await clients.authenticate(header.slice(7).trim());
+      req.contextValues.set(API_CLIENT, await clients.authenticate(header.slice(7).trim()));
       const response = await next(req);
       log.info({ rpc, grpc_status: 0, ms: ms() }, 'rpc');
       return response;

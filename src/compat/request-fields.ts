@@ -21,18 +21,15 @@ export function refuseUnsupported(fields: Record<string, string | undefined | bo
   if (problems.length > 0) throw new ToolproxyError('NOT_SUPPORTED', { message: `Not supported: ${problems.map((p) => p.path.slice(1)).join(', ')}. ${reason}`, details: { problems } });
 }
 
-export const SCOPING_REASON =
-  'toolproxy keys connected accounts by connection and identifier only; put the organization or user into the identifier (for example "org_1:user_1").';
-
-/** Accounts are scoped by (connection, identifier); the reference's organization/user scoping is refused. */
-export function refuseScoping(req: { organizationId?: string | undefined; userId?: string | undefined }): void {
-  refuseUnsupported({ organization_id: req.organizationId, user_id: req.userId }, SCOPING_REASON);
+/** The reference's organization/user scope as the services take it (account-scope.ts). */
+export function scopeOf(req: { organizationId?: string | undefined; userId?: string | undefined }): { organizationId?: string; userId?: string } {
+  return { ...(given(req.organizationId) ? { organizationId: req.organizationId } : {}), ...(given(req.userId) ? { userId: req.userId } : {}) };
 }
 
 /** `id`, or `connector` (the connection name) with `identifier`, as the SDK's get/update/delete send them. */
-export function accountRef(req: { id?: string | undefined; connector?: string | undefined; identifier?: string | undefined }): AccountRef {
-  if (given(req.id)) return { id: req.id };
-  return accountKey(req);
+export function accountRef(req: { id?: string | undefined; connector?: string | undefined; identifier?: string | undefined; organizationId?: string | undefined; userId?: string | undefined }): AccountRef {
+  if (given(req.id)) return { id: req.id, ...scopeOf(req) };
+  return { ...accountKey(req), ...scopeOf(req) };
 }
 
 /** Create and get-or-create need the pair (the SDK checks too, but other clients may not). */

@@ -18,6 +18,8 @@ export interface ConnectionView {
   name: string;
   connector: string;
   connector_id: string;
+  /** The connector comes from the built-in catalog. */
+  built_in: boolean;
   type: string;
   enabled: boolean;
   settings: Record<string, unknown>;
@@ -93,9 +95,11 @@ export class ConnectionsService {
     return this.#view(row, connector);
   }
 
-  async list(page: PageRequest, filter: { connector?: string | undefined } = {}): Promise<Page<ConnectionView>> {
+  /** One page, with `totalSize` (how many match across all pages). */
+  async list(page: PageRequest, filter: { connector?: string | undefined; query?: string | undefined } = {}): Promise<Page<ConnectionView>> {
     const connectorId = filter.connector ? (await this.#connectors.load(filter.connector)).row.id : undefined;
-    const result = await this.#store.connections.list(page, connectorId ? { connectorId } : {});
+    const storeFilter = { ...(connectorId ? { connectorId } : {}), ...(filter.query ? { query: filter.query } : {}) };
+    const [result, totalSize] = await Promise.all([this.#store.connections.list(page, storeFilter), this.#store.connections.count(storeFilter)]);
     const items: ConnectionView[] = [];
     // One read per distinct connector, not per connection.
     const connectors = new Map<string, Promise<LoadedConnector>>();
@@ -103,7 +107,7 @@ export class ConnectionsService {
       if (!connectors.has(row.connector_id)) connectors.set(row.connector_id, this.#connectorOf(row));
       items.push(this.#view(row, await connectors.get(row.connector_id)!));
     }
-    return { items, nextPageToken: result.nextPageToken };
+    return { items, nextPageToken: result.nextPageToken, totalSize };
   }
 
   async update(name: string, patch: { enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
@@ -164,6 +168,20 @@ export class ConnectionsService {
     return { row, connector: await this.#connectorOf(row) };
   }
 
+  /**
+   * A connector by identifier or id, as filters name it (the reference's `provider`): exactly,
+   * else lower-cased, so the reference's upper-case keys (`STRIPE`) find the built-in `stripe`.
+   */
+  async connector(provider: string): Promise<LoadedConnector> {
+    try {
+      return await this.#connectors.load(provider);
+    } catch (error) {
+      const lower = provider.toLowerCase();
+      if (lower === provider || !(error instanceof ToolproxyError) || error.code !== 'CONNECTOR_NOT_FOUND') throw error;
+      return this.#connectors.load(lower);
+    }
+  }
+
   async loadById(id: string): Promise<LoadedConnection> {
     const row = await this.#store.connections.findById(id);
     if (!row) throw new ToolproxyError('CONNECTION_NOT_FOUND');
@@ -187,6 +205,7 @@ function toView(row: ConnectionRow, connector: LoadedConnector): ConnectionView 
     name: row.name,
     connector: connector.row.identifier,
     connector_id: row.connector_id,
+    built_in: connector.row.origin === 'catalog',
     type: row.auth_type,
     enabled: row.enabled === 1,
     settings: JSON.parse(row.settings) as Record<string, unknown>,

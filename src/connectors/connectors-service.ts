@@ -3,13 +3,16 @@ import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { BuiltInSync, Page, PageRequest } from '../store/repositories.ts';
+import type { BuiltInSync, BuiltInToolSync, Page, PageRequest } from '../store/repositories.ts';
 import type { ConnectorOrigin, ConnectorRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { identifierSlug } from '../tools/tool-context.ts';
+import { syncCatalogTools, writeConnectorTools } from '../tools/tool-writes.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
 import { type AddressCheck, type DefinitionWarning, egressWarnings } from './egress-warnings.ts';
-import { assertValidDefinition } from './validate-definition.ts';
+import { type DiscoveryOptions, withDiscoveredEndpoints } from './oauth-discovery.ts';
+import { assertValidDefinition, type ValidationOptions } from './validate-definition.ts';
 
 export type ConnectorView = ConnectorDefinition & {
   id: string;
@@ -44,31 +47,65 @@ export class ConnectorsService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
+  readonly #discovery: DiscoveryOptions | undefined;
   readonly #egressAllows: AddressCheck | undefined;
 
-  /** `egressAllows`: the egress policy's check, to warn at save time about URLs it will refuse. */
-  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; egressAllows?: AddressCheck }) {
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    changes: ChangeFeed;
+    /** RFC 8414 / OpenID discovery of OAuth endpoints from an `issuer` (absent: endpoints must be given). */
+    discovery?: DiscoveryOptions;
+    /** The egress policy's check, to warn at save time about URLs it will refuse. */
+    egressAllows?: AddressCheck;
+  }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
+    this.#discovery = deps.discovery;
     this.#egressAllows = deps.egressAllows;
   }
 
+  /**
+   * Validates the whole definition first (every problem, no network), then fills OAuth endpoints
+   * left out from the issuer's metadata, and validates the result again: discovered URLs obey
+   * the same rules as written ones. What is stored is complete.
+   */
+  async #validated(input: unknown, options: ValidationOptions = {}): Promise<ConnectorDefinition> {
+    const definition = assertValidDefinition(input, options);
+    const discovered = await withDiscoveredEndpoints(definition, this.#discovery);
+    return discovered === definition ? definition : assertValidDefinition(discovered, options);
+  }
+
+  /**
+   * A custom connector, and the tools its definition carries in the same transaction. Tool names
+   * carry the identifier, which is known only now: a display name whose identifier is taken gets
+   * a suffixed one, and the tools are checked again against it.
+   */
   async create(input: unknown): Promise<SavedConnector> {
-    const definition = assertValidDefinition(input);
+    let definition = await this.#validated(input);
+    const identifier = await this.#freeIdentifier(definition.display_name);
+    if (definition.tools !== undefined && identifier !== identifierSlug(definition.display_name)) {
+      definition = assertValidDefinition(definition, { identifier });
+    }
+    const { tools, ...stored } = definition;
     const now = this.#clock();
     const row: ConnectorRow = {
       id: newId('prov'),
-      identifier: await this.#freeIdentifier(definition.display_name),
-      display_name: definition.display_name,
-      description: definition.description ?? '',
-      definition: JSON.stringify(definition),
+      identifier,
+      display_name: stored.display_name,
+      description: stored.description ?? '',
+      definition: JSON.stringify(stored),
       origin: 'custom',
       created_at: now,
       updated_at: now,
     };
-    await this.#store.connectors.insert(row);
-    return this.#saved(toView(row, definition), definition);
+    await this.#store.transaction(async (repos) => {
+      await repos.connectors.insert(row);
+      if (tools !== undefined) await writeConnectorTools(repos, row.id, tools, { origin: 'custom', now, removeOthers: true });
+    });
+    if (tools !== undefined && tools.length > 0) this.#changes.configChanged();
+    return this.#saved(toView(row, stored), stored);
   }
 
   async get(idOrIdentifier: string): Promise<ConnectorView> {
@@ -89,7 +126,7 @@ export class ConnectorsService {
   async replace(idOrIdentifier: string, input: unknown): Promise<SavedConnector> {
     const current = await this.load(idOrIdentifier);
     assertCustom(current.row);
-    const definition = assertValidDefinition(input);
+    const { tools, ...definition } = await this.#validated(input, { identifier: current.row.identifier });
     const nextType = firstPattern(definition).type;
     if (nextType !== current.pattern.type) {
       const users = await this.#store.connections.list({ pageSize: 1 }, { connectorId: current.row.id });
@@ -105,7 +142,11 @@ export class ConnectorsService {
       definition: JSON.stringify(definition),
       updated_at: this.#clock(),
     };
-    await this.#store.connectors.update(current.row.id, patch);
+    // `tools` present: the connector's whole set of custom tools; absent: its tools stay as they are.
+    await this.#store.transaction(async (repos) => {
+      await repos.connectors.update(current.row.id, patch);
+      if (tools !== undefined) await writeConnectorTools(repos, current.row.id, tools, { origin: 'custom', now: patch.updated_at, removeOthers: true });
+    });
     this.#changes.configChanged();
     return this.#saved(toView({ ...current.row, ...patch }, definition), definition);
   }
@@ -127,20 +168,26 @@ export class ConnectorsService {
    * Installs the built-in catalog, or brings it up to date after an upgrade: run on every start,
    * before the change relay runs (server.ts announces the rewritten ones to other instances then).
    */
-  async installCatalog(entries: readonly CatalogEntry[]): Promise<BuiltInSync> {
+  async installCatalog(entries: readonly CatalogEntry[]): Promise<BuiltInSync & { tools: BuiltInToolSync }> {
     const now = this.#clock();
-    const outcome = await this.#store.connectors.syncBuiltIns(
-      entries.map(({ identifier, definition }) => ({
-        id: newId('prov'),
-        identifier,
-        display_name: definition.display_name,
-        description: definition.description ?? '',
-        definition: JSON.stringify(definition),
-        created_at: now,
-        updated_at: now,
-      })),
-    );
-    if (outcome.updated.length > 0) this.#changes.configChanged();
+    const outcome = await this.#store.transaction(async (repos) => {
+      const connectors = await repos.connectors.syncBuiltIns(
+        entries.map(({ identifier, definition: { tools: _tools, ...definition } }) => ({
+          id: newId('prov'),
+          identifier,
+          display_name: definition.display_name,
+          description: definition.description ?? '',
+          definition: JSON.stringify(definition),
+          created_at: now,
+          updated_at: now,
+        })),
+      );
+      const taken = new Set(connectors.taken);
+      const withTools = entries.filter((entry) => !taken.has(entry.identifier)).map((entry) => ({ identifier: entry.identifier, tools: entry.definition.tools ?? [] }));
+      return { ...connectors, tools: await syncCatalogTools(repos, withTools, now) };
+    });
+    const { tools } = outcome;
+    if (outcome.updated.length > 0 || tools.updated.length > 0 || tools.deleted.length > 0) this.#changes.configChanged();
     return outcome;
   }
 
@@ -151,7 +198,7 @@ export class ConnectorsService {
   }
 
   async #freeIdentifier(displayName: string): Promise<string> {
-    const slug = displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'connector';
+    const slug = identifierSlug(displayName);
     if (!(await this.#store.connectors.identifierExists(slug))) return slug;
     return `${slug}-${randomBytes(3).toString('hex')}`;
   }

@@ -226,6 +226,13 @@ function oauthConfigProblems({ type, pattern }: TypedPattern, base: string): Pro
   const config = pattern['oauth_config'];
   if (type !== 'OAUTH' || !isRecord(config)) return [];
   const problems: Problem[] = [];
+  if (typeof config['issuer'] !== 'string') {
+    for (const key of ['authorize_uri', 'token_uri']) {
+      if (config[key] === undefined) {
+        problems.push({ path: `${base}/oauth_config/${key}`, message: 'is required, or give issuer: the endpoints are then discovered from its metadata (RFC 8414)' });
+      }
+    }
+  }
   for (const key of ['authorize_uri', 'token_uri', 'user_info_uri', 'revoke_uri']) {
     const url = config[key];
     if (typeof url === 'string' && /^https?:\/\//.test(url)) {

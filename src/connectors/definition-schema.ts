@@ -8,6 +8,7 @@
  * from the JSON Schema export.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ToolsArraySchema } from '../tools/definition-schema.ts';
 
 /** RFC 9110 §5.6.2 `token`: what a header name may be. */
 export const HEADER_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$";
@@ -156,13 +157,13 @@ const ScopeSchema = Type.Object(
 
 const OAuthConfigSchema = Type.Object(
   {
-    authorize_uri: HttpUrl('Authorization endpoint (RFC 6749 §3.1).'),
-    token_uri: HttpUrl('Token endpoint (RFC 6749 §3.2).'),
+    authorize_uri: Type.Optional(HttpUrl('Authorization endpoint (RFC 6749 §3.1). Required unless `issuer` is given: then it is discovered from the issuer\'s metadata (RFC 8414) when the connector is saved.')),
+    token_uri: Type.Optional(HttpUrl('Token endpoint (RFC 6749 §3.2). Required unless `issuer` is given: then it is discovered from the issuer\'s metadata (RFC 8414) when the connector is saved.')),
     user_info_uri: Type.Optional(HttpUrl('Endpoint that returns the signed-in user.')),
     revoke_uri: Type.Optional(HttpUrl('Revocation endpoint (RFC 7009).')),
     // ext
     issuer: Type.Optional(
-      HttpUrl('ext: the authorization server\'s issuer identifier; when set, an `iss` in the authorization response must equal it (RFC 9207).'),
+      HttpUrl('ext: the authorization server\'s issuer identifier; when set, an `iss` in the authorization response must equal it (RFC 9207), and endpoints left out are discovered from its metadata (RFC 8414, else OpenID discovery) when the connector is saved.'),
     ),
     available_scopes: Type.Array(ScopeSchema, { maxItems: 200, default: [] }),
     pkce_enabled: Type.Boolean({ default: true, description: 'PKCE with S256 (RFC 7636); keep it on (RFC 9700 §2.1.1).' }),
@@ -183,7 +184,14 @@ const OAuthConfigSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  // For editors: the endpoints, or an issuer to discover them from (definition-rules.ts says which is missing).
+  {
+    additionalProperties: false,
+    anyOf: [
+      { properties: { authorize_uri: {}, token_uri: {} }, required: ['authorize_uri', 'token_uri'] },
+      { properties: { issuer: {} }, required: ['issuer'] },
+    ],
+  },
 );
 
 export const OAuthPatternSchema = Type.Object(
@@ -246,13 +254,18 @@ const definitionProperties = {
 };
 
 export const ConnectorDefinitionSchema = Type.Object(
-  { ...definitionProperties, auth_patterns: Type.Array(AuthPatternSchema, AUTH_PATTERNS_OPTIONS) },
+  {
+    ...definitionProperties,
+    auth_patterns: Type.Array(AuthPatternSchema, AUTH_PATTERNS_OPTIONS),
+    // ext
+    tools: Type.Optional(ToolsArraySchema),
+  },
   { additionalProperties: false, title: 'toolproxy connector definition' },
 );
 
 /** The top level with each pattern left unchecked: patterns are checked one variant at a time. */
 export const DefinitionShellSchema = Type.Object(
-  { ...definitionProperties, auth_patterns: Type.Array(Type.Unknown(), AUTH_PATTERNS_OPTIONS) },
+  { ...definitionProperties, auth_patterns: Type.Array(Type.Unknown(), AUTH_PATTERNS_OPTIONS), tools: Type.Optional(Type.Unknown()) },
   { additionalProperties: false },
 );
 

@@ -23,8 +23,12 @@
 import { ToolproxyError } from '../errors.ts';
 
 export const HOST_LABEL_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A DNS name of HOST_LABEL_PATTERN labels whose last label is not all digits (never an IPv4 literal). */
-export const HOSTNAME_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * A DNS name of HOST_LABEL_PATTERN labels whose last label is neither all digits nor `0x` and hex:
+ * the WHATWG URL parser reads a host that "ends in a number" as an IPv4 address in any spelling
+ * (`0x7f000001`, `0x7f.1`, `127.1`, `2130706433` are all 127.0.0.1), so never an IPv4 literal.
+ */
+export const HOSTNAME_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?!0x[0-9a-f]*$)(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 3986 unreserved characters: never percent-encoded, never a delimiter. */
 export const PATH_VALUE_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
@@ -152,6 +156,26 @@ export function validateTemplateValue(name: string, value: unknown, proxyUrl?: s
     ? ['host']
     : templateOrThrow(proxyUrl, 'CONNECTOR_INVALID').fields.filter((f) => f.name === name).map((f) => f.placement);
   return placements.length === 0 ? null : problemFor(name, value, placements);
+}
+
+/**
+ * The submit-time check (P3): renders proxy_url with the submitted values exactly as a proxy call
+ * will, so a value the per-field pattern lets through but the URL parser reads otherwise (an IP
+ * spelling, invalid punycode) is refused before the account becomes ACTIVE. A problem names the
+ * field when one is to blame, else the fields in the host. Empty when it renders.
+ */
+export function renderProblems(proxyUrl: string, values: Record<string, string | undefined>): { path: string; message: string }[] {
+  try {
+    renderProxyUrl(proxyUrl, values);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ToolproxyError) || error.code !== 'CONNECTOR_TEMPLATE_ERROR') throw error;
+    const { field, problem } = error.details as { field?: string; problem: string };
+    const template = templateOrThrow(proxyUrl, 'CONNECTOR_INVALID');
+    const blamed = field !== undefined ? [field] : [...new Set(template.fields.filter((f) => f.placement !== 'path').map((f) => f.name))];
+    const names = blamed.length > 0 ? blamed : [...new Set(template.fields.map((f) => f.name))];
+    return names.map((name) => ({ path: `/${name}`, message: `${problem} (the URL parser does not read this value as written: use the host name, never an IP address in any spelling)` }));
+  }
 }
 
 /** P3/P4: renders or throws CONNECTOR_TEMPLATE_ERROR with `details.field`; never renders `undefined`. */

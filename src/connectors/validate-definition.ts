@@ -10,10 +10,13 @@ import {
   AUTH_TYPES,
   ConnectorDefinitionSchema,
   DefinitionShellSchema,
+  type AuthPattern,
   type AuthType,
   type ConnectorDefinition,
 } from './definition-schema.ts';
 import { schemaProblems } from './schema-problems.ts';
+import { identifierSlug, toolContext } from '../tools/tool-context.ts';
+import { toolListProblems } from '../tools/validate-tools.ts';
 
 export type DefinitionValidation = { ok: true; definition: ConnectorDefinition } | { ok: false; problems: Problem[] };
 
@@ -29,7 +32,15 @@ const READ_ONLY_KEYS = [
 const MCP_UNSUPPORTED = 'is_mcp is not supported yet: toolproxy proxies HTTP APIs; MCP connectors are planned';
 const TYPE_LIST = AUTH_TYPES.join(', ');
 
-export function validateDefinition(input: unknown): DefinitionValidation {
+export interface ValidationOptions {
+  /**
+   * The connector's identifier, which prefixes its tool names. Unknown before a connector is
+   * created: then the one its display_name gives (ConnectorsService checks again once it is chosen).
+   */
+  identifier?: string;
+}
+
+export function validateDefinition(input: unknown, options: ValidationOptions = {}): DefinitionValidation {
   if (!isRecord(input)) return { ok: false, problems: [{ path: '', message: 'must be a JSON object' }] };
   const definition = jsonCopy(input);
   if (definition === null) return { ok: false, problems: [{ path: '', message: 'must be a JSON object' }] };
@@ -50,6 +61,12 @@ export function validateDefinition(input: unknown): DefinitionValidation {
     });
   }
   problems.push(...definitionRuleProblems(definition, typed));
+  if (definition['tools'] !== undefined) {
+    const displayName = typeof definition['display_name'] === 'string' ? definition['display_name'] : '';
+    const identifier = options.identifier ?? identifierSlug(displayName);
+    const pattern = typed[0]?.pattern as AuthPattern | undefined;
+    problems.push(...toolListProblems(definition['tools'], toolContext(identifier, pattern)));
+  }
   if (problems.length > 0) return { ok: false, problems };
   // Belt and braces: the variant-by-variant walk above must agree with the exported schema.
   if (!Value.Check(ConnectorDefinitionSchema, definition)) {
@@ -58,8 +75,8 @@ export function validateDefinition(input: unknown): DefinitionValidation {
   return { ok: true, definition };
 }
 
-export function assertValidDefinition(input: unknown): ConnectorDefinition {
-  const result = validateDefinition(input);
+export function assertValidDefinition(input: unknown, options: ValidationOptions = {}): ConnectorDefinition {
+  const result = validateDefinition(input, options);
   if (!result.ok) throw new ToolproxyError('CONNECTOR_INVALID', { details: { problems: result.problems } });
   return result.definition;
 }

@@ -13,9 +13,14 @@ import type { ConcurrencyLimiter } from '../proxy/concurrency-limiter.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyService } from '../proxy/proxy-service.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
+import type { OpenApiImporter } from '../tools/openapi-import/openapi-importer.ts';
+import type { ToolsService } from '../tools/tools-service.ts';
+import type { McpServices } from '../mcp/create-mcp.ts';
+import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
+import { authorizationServerRoutes } from './routes/authorization-server.ts';
 import { requireAppToken } from './authenticate.ts';
 import { handleClientError, refuseConnect } from './client-errors.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
@@ -23,12 +28,16 @@ import { accountRoutes } from './routes/accounts.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
+import { customToolRoutes } from './routes/custom-tools.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
+import { mcpConfigRoutes } from './routes/mcp-configs.ts';
+import { mcpEndpointRoutes } from './routes/mcp-endpoint.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
+import { toolRoutes } from './routes/tools.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppServices {
@@ -45,6 +54,12 @@ export interface AppServices {
   metrics?: ProxyMetrics;
   /** P19: per-account and per-connection concurrency limits of the proxy (absent: unlimited). */
   limiter?: ConcurrencyLimiter | undefined;
+  /** Tools (listing, custom tools) and their OpenAPI import. */
+  tools?: { service: ToolsService; importer: OpenApiImporter };
+  /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
+  mcp?: McpServices;
+  /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
+  authorizationServer?: AuthorizationServer;
 }
 
 export interface AppOptions {
@@ -80,6 +95,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // While draining, a request on a connection already open is served, with connection: close
     // (src/http/draining.ts), rather than refused with a 503 outside the documented error shape.
     return503OnClosing: false,
+    // A URL the router cannot read (`/api/v1/connections/%`, an over-long parameter) answers in our shape.
+    frameworkErrors,
     ...(options.https ? { https: options.https } : {}),
   });
 
@@ -113,10 +130,23 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     api.addHook('onRequest', requireAppToken(services.clients));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
-    accountRoutes(api, services.accounts, services.links, services.oauth?.flow);
+    const mcpVerify = services.authorizationServer?.requests;
+    accountRoutes(api, services.accounts, services.links, services.oauth?.flow, mcpVerify && ((id, identifier) => mcpVerify.verifyUser(id, identifier)));
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
+    if (services.tools) {
+      toolRoutes(api, services.tools.service);
+      customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
+    }
+    if (services.mcp) mcpConfigRoutes(api, services.mcp);
   });
+  if (services.mcp) {
+    const { notifier } = services.mcp;
+    await mcpEndpointRoutes(app, services.mcp.endpoint, { bodyLimitBytes: services.mcp.bodyLimitBytes });
+    // Open notification streams would keep the server from closing: end them first.
+    app.addHook('preClose', async () => notifier.closeAll());
+  }
+  if (services.authorizationServer) authorizationServerRoutes(app, services.authorizationServer, { look, secureCookies: services.oauth?.secureCookies ?? false });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
     await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, limiter: services.limiter, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });

@@ -42,6 +42,8 @@ export const ConnectedAccount = Type.Object(
     connector: Type.String(),
     status: AccountStatusSchema,
     authorization_type: Type.String(),
+    organization_id: Type.Union([Type.String(), Type.Null()], { description: 'Set when the account was created with one; calls that give one must match it.' }),
+    user_id: Type.Union([Type.String(), Type.Null()], { description: 'Set when the account was created with one; calls that give one must match it.' }),
     api_config: Type.Record(Type.String(), Type.String(), { description: 'Non-secret per-account fields (e.g. domain).' }),
     has_credentials: Type.Boolean({ description: 'Credentials are stored (they are never returned).' }),
     token_expires_at: NullableTimestamp,
@@ -90,7 +92,35 @@ export const Provider = Type.Object(
   { $id: 'Provider' },
 );
 
-export const sharedSchemas: TSchema[] = [ErrorBody, ConnectedAccount, Connection, Provider];
+/** A tool in the reference's shape (scalekit.v1.tools.Tool); docs/tools.md. */
+export const Tool = Type.Object(
+  {
+    id: Type.String({ examples: ['tool_3kT0…'] }),
+    provider: Type.String({ description: "The connector's identifier." }),
+    definition: Type.Object({
+      name: Type.String(),
+      display_name: Type.String(),
+      description: Type.String(),
+      input_schema: Type.Unknown({ description: 'JSON Schema (2020-12) of the input.' }),
+      output_schema: Type.Optional(Type.Unknown()),
+      annotations: Type.Optional(Type.Unknown()),
+    }),
+    metadata: Type.Object({
+      connector_id: Type.String(),
+      origin: Type.Union([Type.Literal('catalog'), Type.Literal('custom'), Type.Literal('openapi')]),
+      version: Type.Integer({ description: 'Bumped on every change.' }),
+      request: Type.Unknown({ description: 'The request template (docs/connectors.md#tools).' }),
+      output: Type.Optional(Type.Unknown()),
+    }),
+    tags: Type.Array(Type.String()),
+    is_default: Type.Boolean({ description: "true for the built-in catalog's tools (read-only)." }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Tool' },
+);
+
+export const sharedSchemas: TSchema[] = [ErrorBody, ConnectedAccount, Connection, Provider, Tool];
 
 /** Credentials in the reference's shape: `authorization_details.static_auth.details`. */
 export const AuthorizationDetails = Type.Object(

@@ -157,6 +157,9 @@ function usableTarget(account: ResolvedAccount): UpstreamTarget {
   if (account.status === 'EXPIRED') {
     throw new ToolproxyError('ACCOUNT_EXPIRED', { details: { status: account.status, connection_name: account.connectionName, identifier: account.identifier } });
   }
+  if (account.status === 'DISCONNECTED') {
+    throw new ToolproxyError('ACCOUNT_DISCONNECTED', { details: { status: account.status, connection_name: account.connectionName, identifier: account.identifier } });
+  }
   if (account.status !== 'ACTIVE' || !account.target) {
     throw new ToolproxyError('ACCOUNT_NOT_ACTIVE', {
       details: {

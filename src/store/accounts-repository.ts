@@ -1,6 +1,7 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { keyset, toPage } from './pagination.ts';
-import type { AccountRepository } from './repositories.ts';
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { StoreDialect } from './dialect.ts';
+import { keyset, likeContains, toPage } from './pagination.ts';
+import type { AccountFilter, AccountRepository } from './repositories.ts';
 import type { AccountStatus, Database } from './schema.ts';
 
 /** A row deleted between our insert attempt and our read makes getOrCreate try again, this often. */
@@ -14,7 +15,32 @@ function statusUpdatedAt(eb: ExpressionBuilder<Database, 'connected_accounts'>, 
   return eb.case().when('status', '=', status).then(eb.ref('status_updated_at')).else(now).end();
 }
 
-export function accountsRepository(db: Kysely<Database>): AccountRepository {
+/** Whitespace at either end (what `String.prototype.trim` and HTTP header parsing remove). */
+const EDGE_SPACE = '\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+/** Control characters anywhere (C0 without NUL, DEL, C1). */
+const CONTROL = '\u0001-\u001f\u007f-\u009f';
+
+/** Filters on connected_accounts (aliased `a`); `c`/`p` joins only when a filter needs them. */
+function filtered<O>(query: SelectQueryBuilder<any, 'a', O>, filter: AccountFilter): SelectQueryBuilder<any, 'a', O> {
+  let q = query as SelectQueryBuilder<any, any, O>;
+  if (filter.query !== undefined || filter.connectorId !== undefined) {
+    q = q.innerJoin('connections as c', 'c.id', 'a.connection_id').innerJoin('connectors as p', 'p.id', 'c.connector_id');
+  }
+  if (filter.connectionId !== undefined) q = q.where('a.connection_id', '=', filter.connectionId);
+  if (filter.connectionIds !== undefined) q = q.where('a.connection_id', 'in', filter.connectionIds.length > 0 ? [...filter.connectionIds] : ['']);
+  if (filter.connectorId !== undefined) q = q.where('c.connector_id', '=', filter.connectorId);
+  if (filter.identifier !== undefined) q = q.where('a.identifier', '=', filter.identifier);
+  if (filter.status !== undefined) q = q.where('a.status', '=', filter.status);
+  if (filter.organizationId !== undefined) q = q.where('a.organization_id', '=', filter.organizationId);
+  if (filter.userId !== undefined) q = q.where('a.user_id', '=', filter.userId);
+  if (filter.query !== undefined) {
+    const pattern = likeContains(filter.query.toLowerCase());
+    q = q.where((eb) => eb.or(['a.identifier', 'c.name', 'p.identifier'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`)));
+  }
+  return q as SelectQueryBuilder<any, 'a', O>;
+}
+
+export function accountsRepository(db: Kysely<Database>, dialect: StoreDialect): AccountRepository {
   const findByKey = (connectionId: string, identifier: string) =>
     db
       .selectFrom('connected_accounts')
@@ -63,12 +89,41 @@ export function accountsRepository(db: Kysely<Database>): AccountRepository {
 
     async list(page, filter = {}) {
       const ks = keyset(page);
-      let query = db.selectFrom('connected_accounts').selectAll().orderBy('id').limit(ks.limit);
-      if (filter.connectionId !== undefined) query = query.where('connection_id', '=', filter.connectionId);
-      if (filter.identifier !== undefined) query = query.where('identifier', '=', filter.identifier);
-      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      if (ks.after !== undefined) query = query.where('id', '>', ks.after);
+      let query = filtered(db.selectFrom('connected_accounts as a').selectAll('a'), filter).orderBy('a.id').limit(ks.limit);
+      if (ks.after !== undefined) query = query.where('a.id', '>', ks.after);
       return toPage(await query.execute(), ks);
+    },
+
+    async count(filter = {}) {
+      const row = await filtered(db.selectFrom('connected_accounts as a').select((eb) => eb.fn.countAll<number | string>().as('n')), filter).executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async findIdentifierCandidates(limit) {
+      // A coarse filter in each dialect's own pattern language (SQLite GLOB, Postgres regex);
+      // the characters are bound as parameters, never spliced into the SQL.
+      const match = dialect === 'postgres'
+        ? sql<boolean>`identifier ~ ${`^[${EDGE_SPACE}]|[${EDGE_SPACE}]$|[${CONTROL}]`}`
+        : sql<boolean>`(identifier glob ${`[${EDGE_SPACE}]*`} or identifier glob ${`*[${EDGE_SPACE}]`} or identifier glob ${`*[${CONTROL}]*`})`;
+      return db.selectFrom('connected_accounts').select(['id', 'connection_id', 'identifier']).where(match).orderBy('id').limit(limit).execute();
+    },
+
+    async disconnect(id, expectedVersion, now) {
+      return db
+        .updateTable('connected_accounts')
+        .set((eb) => ({
+          credentials: null,
+          status: 'DISCONNECTED' as const,
+          status_updated_at: statusUpdatedAt(eb, 'DISCONNECTED', now),
+          token_expires_at: null,
+          granted_scopes: null,
+          credentials_version: eb('credentials_version', '+', 1),
+          updated_at: now,
+        }))
+        .where('id', '=', id)
+        .where('credentials_version', '=', expectedVersion)
+        .returningAll()
+        .executeTakeFirst();
     },
 
     async writeCredentials(id, expectedVersion, patch) {
@@ -173,9 +228,11 @@ export function accountsRepository(db: Kysely<Database>): AccountRepository {
       }
     },
 
-    async delete(id) {
+    async delete(id, expectedVersion) {
       // Its authorization sessions go with it (ON DELETE CASCADE).
-      const result = await db.deleteFrom('connected_accounts').where('id', '=', id).executeTakeFirst();
+      let query = db.deleteFrom('connected_accounts').where('id', '=', id);
+      if (expectedVersion !== undefined) query = query.where('credentials_version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
       return result.numDeletedRows > 0n;
     },
   };

@@ -53,6 +53,10 @@ export function authorizationSessionsRepository(db: Kysely<Database>): Authoriza
       return result.numUpdatedRows === 1n;
     },
 
+    async findById(id) {
+      return db.selectFrom('authorization_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     async findByTokenHash(tokenHash) {
       return db.selectFrom('authorization_sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     },
@@ -68,6 +72,18 @@ export function authorizationSessionsRepository(db: Kysely<Database>): Authoriza
         .where('expires_at', '>', now)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
+    },
+
+    async retireOutstanding(accountId, exceptId, now) {
+      let query = db
+        .updateTable('authorization_sessions')
+        .set({ used_at: now, superseded_at: now, oauth_state_hash: null })
+        .where('account_id', '=', accountId)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now);
+      if (exceptId !== null) query = query.where('id', '<>', exceptId);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     async deleteExpired(before) {

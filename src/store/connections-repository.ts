@@ -1,9 +1,21 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { StoreDialect } from './dialect.ts';
 import { inTransaction } from './in-transaction.ts';
-import { keyset, toPage } from './pagination.ts';
-import type { ConnectionRepository } from './repositories.ts';
+import { keyset, likeContains, toPage } from './pagination.ts';
+import type { ConnectionFilter, ConnectionRepository } from './repositories.ts';
 import type { Database } from './schema.ts';
+
+function filtered<O>(query: SelectQueryBuilder<any, 'c', O>, filter: ConnectionFilter): SelectQueryBuilder<any, 'c', O> {
+  let q = query as SelectQueryBuilder<any, any, O>;
+  if (filter.connectorId !== undefined) q = q.where('c.connector_id', '=', filter.connectorId);
+  if (filter.query !== undefined) {
+    const pattern = likeContains(filter.query.toLowerCase());
+    q = q
+      .innerJoin('connectors as p', 'p.id', 'c.connector_id')
+      .where((eb) => eb.or(['c.name', 'p.identifier'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`)));
+  }
+  return q as SelectQueryBuilder<any, 'c', O>;
+}
 
 export function connectionsRepository(db: Kysely<Database>, dialect: StoreDialect): ConnectionRepository {
   return {
@@ -29,10 +41,14 @@ export function connectionsRepository(db: Kysely<Database>, dialect: StoreDialec
 
     async list(page, filter = {}) {
       const ks = keyset(page);
-      let query = db.selectFrom('connections').selectAll().orderBy('id').limit(ks.limit);
-      if (filter.connectorId !== undefined) query = query.where('connector_id', '=', filter.connectorId);
-      if (ks.after !== undefined) query = query.where('id', '>', ks.after);
+      let query = filtered(db.selectFrom('connections as c').selectAll('c'), filter).orderBy('c.id').limit(ks.limit);
+      if (ks.after !== undefined) query = query.where('c.id', '>', ks.after);
       return toPage(await query.execute(), ks);
+    },
+
+    async count(filter = {}) {
+      const row = await filtered(db.selectFrom('connections as c').select((eb) => eb.fn.countAll<number | string>().as('n')), filter).executeTakeFirst();
+      return Number(row?.n ?? 0);
     },
 
     async update(id, patch) {

@@ -43,3 +43,8 @@ export function decodePageToken(token: string): string {
   }
   return id;
 }
+
+/** A LIKE pattern for "contains `text`", with `%`, `_` and the escape character escaped (ESCAPE '\\'). */
+export function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import type { StatementCounter } from './statement-counter.ts';
 
 const INT8_OID = 20;
 
@@ -16,12 +17,13 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-export function openPostgres(url: string, poolSize = 10): Kysely<Database> {
+export function openPostgres(url: string, poolSize = 10, statements?: StatementCounter): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
   // An idle client losing its server (restart, failover) is emitted on the pool; unhandled, it
   // would crash the process. The pool drops that client and the next query reconnects.
   pool.on('error', (error) => {
     process.emitWarning(`Postgres idle connection error: ${error.message}`, 'ToolproxyStoreWarning');
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const dialect = new PostgresDialect({ pool });
+  return new Kysely<Database>({ dialect: statements ? statements.wrap(dialect) : dialect });
 }

@@ -9,10 +9,15 @@ import type {
   ConnectorOrigin,
   ConnectorRow,
   NewAccountRow,
+  TokenRevocationRow,
   NewConnectionRow,
   NewConnectorRow,
   Database,
+  ToolOrigin,
+  ToolRow,
 } from './schema.ts';
+import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
+import type { McpConfigRepository } from './mcp-configs-repository.ts';
 
 /**
  * What the services may ask of the database. One repository per table; no HTTP, no business
@@ -30,12 +35,22 @@ export interface Repositories {
   secrets: SecretRepository;
   /** Redacted record of proxy calls, bounded by age and row count. */
   requestLog: RequestLogRepository;
+  /** OAuth revocations waiting for a retry (RFC 7009; security checklist O17). */
+  tokenRevocations: TokenRevocationRepository;
+  /** Tools over connectors (built-in, custom, imported). */
+  tools: ToolRepository;
+  /** MCP server configs (src/mcp). */
+  mcpConfigs: McpConfigRepository;
+  /** The MCP OAuth authorization server's clients, requests, grants and refresh tokens. */
+  mcpAuthorization: McpAuthorizationRepository;
 }
 
 export interface Page<T> {
   items: T[];
   /** Opaque cursor for the next page, or null at the end. */
   nextPageToken: string | null;
+  /** How many items match the filter across all pages, where the caller asked for the count. */
+  totalSize?: number;
 }
 
 export interface PageRequest {
@@ -75,16 +90,42 @@ export interface ConnectionRepository {
   insert(row: NewConnectionRow): Promise<boolean>;
   findByName(name: string): Promise<ConnectionRow | undefined>;
   findById(id: string): Promise<ConnectionRow | undefined>;
-  list(page: PageRequest, filter?: { connectorId?: string }): Promise<Page<ConnectionRow>>;
+  list(page: PageRequest, filter?: ConnectionFilter): Promise<Page<ConnectionRow>>;
+  /** How many connections match the filter (for `total_size`). */
+  count(filter?: ConnectionFilter): Promise<number>;
   update(id: string, patch: ConnectionUpdate): Promise<void>;
   /** Deletes only when no connected account uses it. */
   deleteIfUnused(id: string): Promise<'deleted' | 'in_use' | 'not_found'>;
 }
 
+export interface ConnectionFilter {
+  connectorId?: string;
+  /** Case-insensitive substring of the connection name or the connector identifier. */
+  query?: string;
+}
+
 export interface AccountFilter {
   connectionId?: string;
+  /** Any of these connections (the reference's `connection_names`). */
+  connectionIds?: readonly string[];
+  /** Accounts of connections on this connector (the reference's `provider`). */
+  connectorId?: string;
   identifier?: string;
   status?: AccountStatus;
+  organizationId?: string;
+  userId?: string;
+  /**
+   * Case-insensitive (ASCII) substring of the identifier, the connection name or the connector
+   * identifier: a search the app runs over its own accounts, never a lookup (S11 lookups stay exact).
+   */
+  query?: string;
+}
+
+/** An account whose identifier a current server would refuse (see accounts/identifiers.ts). */
+export interface MalformedIdentifierCandidate {
+  id: string;
+  connection_id: string;
+  identifier: string;
 }
 
 /** Change markers of an account and of what it depends on (see AccountRepository.versions). */
@@ -109,6 +150,19 @@ export interface AccountRepository {
   findById(id: string): Promise<AccountRow | undefined>;
   findByKey(connectionId: string, identifier: string): Promise<AccountRow | undefined>;
   list(page: PageRequest, filter?: AccountFilter): Promise<Page<AccountRow>>;
+  /** How many accounts match the filter (for `total_size`). */
+  count(filter?: AccountFilter): Promise<number>;
+  /**
+   * Accounts whose identifier starts or ends with whitespace or holds a C1 control character
+   * (a coarse filter in SQL; the caller applies the exact rule). At most `limit`, in id order.
+   */
+  findIdentifierCandidates(limit: number): Promise<MalformedIdentifierCandidate[]>;
+  /**
+   * DISCONNECTED (compare-and-set on `credentials_version`): the credentials are dropped, the
+   * version bumped (an in-flight refresh cannot write its tokens back), the row kept.
+   * Undefined when the version moved or the row is gone.
+   */
+  disconnect(id: string, expectedVersion: number, now: number): Promise<AccountRow | undefined>;
   /**
    * Compare-and-set credential write: applies only when `credentials_version` still equals
    * `expectedVersion`, bumping it by one. Returns the new row, or undefined when the CAS lost
@@ -152,8 +206,11 @@ export interface AccountRepository {
   versions(ids: readonly string[]): Promise<AccountVersion[]>;
   /** Batched `last_used_at` flush: sets the max of the stored and given times. */
   touchLastUsed(entries: ReadonlyArray<{ id: string; at: number }>): Promise<void>;
-  /** Deletes the account and its authorization sessions. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the account and its authorization sessions; with `expectedVersion`, only while
+   * `credentials_version` still equals it (what was read is what gets revoked).
+   */
+  delete(id: string, expectedVersion?: number): Promise<boolean>;
 }
 
 export interface AuthorizationSessionRepository {
@@ -180,6 +237,7 @@ export interface AuthorizationSessionRepository {
   /** Marks a user verification done; exactly one concurrent caller gets true. */
   completeVerification(id: string, now: number): Promise<boolean>;
   findByTokenHash(tokenHash: string): Promise<AuthorizationSessionRow | undefined>;
+  findById(id: string): Promise<AuthorizationSessionRow | undefined>;
   /**
    * Marks the session used if it is unused and not expired at `now`. Exactly one concurrent
    * caller wins (returns true).
@@ -187,6 +245,25 @@ export interface AuthorizationSessionRepository {
   consume(id: string, now: number): Promise<boolean>;
   /** Removes sessions that expired before `before` (housekeeping). Returns the count. */
   deleteExpired(before: number): Promise<number>;
+  /**
+   * Retires the account's outstanding links (unused, unexpired) other than `exceptId`: they are
+   * marked used and superseded, so none of them can write credentials any more. Returns the count.
+   */
+  retireOutstanding(accountId: string, exceptId: string | null, now: number): Promise<number>;
+}
+
+export interface TokenRevocationRepository {
+  insert(row: TokenRevocationRow): Promise<void>;
+  /** Ids of revocations due at `now` and not leased, oldest due first. */
+  due(now: number, limit: number): Promise<string[]>;
+  /** Takes the lease when the row is due and free (compare-and-set); the row, or undefined. */
+  claim(id: string, owner: string, now: number, until: number): Promise<TokenRevocationRow | undefined>;
+  /** Done (revoked, or given up): removes the row if `owner` still holds it. */
+  remove(id: string, owner: string): Promise<boolean>;
+  /** Failed again: records it, schedules the next attempt and frees the lease (only its owner). */
+  reschedule(id: string, owner: string, patch: { attempts: number; next_attempt_at: number; last_error: string }): Promise<boolean>;
+  findById(id: string): Promise<TokenRevocationRow | undefined>;
+  count(): Promise<number>;
 }
 
 export interface ApiClientRepository {
@@ -272,4 +349,78 @@ export interface RequestLogRepository {
   maxId(): Promise<number | null>;
   /** Deletes at most `limit` of the oldest entries created before `olderThan` or with an id up to `upToId`; returns the count. */
   deleteBatch(olderThan: number, upToId: number, limit: number): Promise<number>;
+}
+
+/** A tool row with its connector's identifier (the reference's `provider`). */
+export interface ToolListRow extends ToolRow {
+  provider: string;
+}
+
+export interface ToolFilter {
+  connectorId?: string;
+  /** Connector identifiers (exact, lower case). */
+  providers?: readonly string[];
+  names?: readonly string[];
+  /** Lower-cased text that the name, display name or description contains. */
+  query?: string;
+}
+
+export interface IdentifierToolFilter {
+  connectionNames?: readonly string[];
+  providers?: readonly string[];
+  names?: readonly string[];
+}
+
+/** A tool reachable through one connection, with the identifier's account on it (if any). */
+export interface ConnectionToolRow extends ToolListRow {
+  connection_id: string;
+  connection_name: string;
+  account_id: string | null;
+  account_status: AccountStatus | null;
+}
+
+export interface ToolWrite {
+  id: string;
+  connector_id: string;
+  name: string;
+  definition: string;
+  origin: ToolOrigin;
+  search_text: string;
+  now: number;
+}
+
+/** What syncing the catalog's tools did, by tool name. */
+export interface BuiltInToolSync {
+  inserted: string[];
+  updated: string[];
+  deleted: string[];
+  /** Held by a custom tool: the built-in one is not installed. */
+  taken: string[];
+}
+
+export interface ToolRepository {
+  findByName(name: string): Promise<ToolListRow | undefined>;
+  /** Keyset pages in name order (byte-wise on both dialects). */
+  list(page: PageRequest, filter?: ToolFilter): Promise<Page<ToolListRow>>;
+  count(filter?: ToolFilter): Promise<number>;
+  listForConnector(connectorId: string): Promise<ToolRow[]>;
+  /** For each of `names` that exists: which connector holds it. */
+  owners(names: readonly string[]): Promise<Array<{ name: string; connector_id: string; origin: ToolOrigin }>>;
+  /** Inserts new tools (version 1); returns the names a concurrent writer took first (nothing inserted for those). */
+  insertMany(rows: readonly ToolWrite[]): Promise<string[]>;
+  /** Replaces the definition, bumping the version; false when the row is gone. */
+  update(id: string, patch: { definition: string; search_text: string; origin: ToolOrigin; now: number }): Promise<boolean>;
+  deleteMany(ids: readonly string[]): Promise<number>;
+  /**
+   * Makes the catalog tools of the given built-in connectors match `rows`, in one transaction:
+   * adds, rewrites (version bump) and removes catalog tools; never touches another origin's.
+   */
+  syncBuiltIns(connectorIds: readonly string[], rows: readonly ToolWrite[]): Promise<BuiltInToolSync>;
+  /**
+   * Tools of every enabled connection whose connector has them, with the identifier's account on
+   * that connection: all of them (`accounts: 'any'`), or only where the account is ACTIVE.
+   * Ordered by tool name, then connection id.
+   */
+  listForIdentifier(identifier: string, accounts: 'active' | 'any', page: PageRequest, filter?: IdentifierToolFilter): Promise<Page<ConnectionToolRow>>;
+  countForIdentifier(identifier: string, accounts: 'active' | 'any', filter?: IdentifierToolFilter): Promise<number>;
 }

@@ -17,6 +17,13 @@ export interface Database {
   api_clients: ApiClientTable;
   encryption_keys: EncryptionKeyTable;
   request_log: RequestLogTable;
+  token_revocations: TokenRevocationTable;
+  tools: ToolTable;
+  mcp_configs: McpConfigTable;
+  mcp_oauth_clients: McpOAuthClientTable;
+  mcp_authorization_requests: McpAuthorizationRequestTable;
+  mcp_grants: McpGrantTable;
+  mcp_refresh_tokens: McpRefreshTokenTable;
 }
 
 export interface ConnectorTable {
@@ -77,6 +84,9 @@ export interface ConnectedAccountTable {
   refresh_lease_until: ColumnType<number | null, number | null | undefined, number | null>;
   /** Space-separated scopes the provider granted (RFC 6749 §5.1), for OAUTH accounts. */
   granted_scopes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The reference's organization and user of the account: labels set at creation, never changed. */
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -104,6 +114,8 @@ export interface AuthorizationSessionTable {
   user_verify_url: ColumnType<string | null, string | null | undefined, string | null>;
   auth_request_hash: ColumnType<string | null, string | null | undefined, string | null>;
   verified_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set (with used_at) when a newer link was issued or another link completed: this one is retired. */
+  superseded_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiClientTable {
@@ -140,6 +152,125 @@ export interface RequestLogTable {
   error_code: string | null;
 }
 
+/** An OAuth revocation (RFC 7009) waiting to be retried; any instance may take it under a lease. */
+export interface TokenRevocationTable {
+  /** `rv_…` */
+  id: string;
+  /** The account it came from (maybe deleted since); for logs. */
+  account_id: string;
+  /** Whose OAuth client revokes it. */
+  connection_id: string;
+  /** Vault ciphertext of the token, bound to `token_revocations|<id>|token`. */
+  token: string;
+  token_type_hint: 'refresh_token' | 'access_token';
+  /** Attempts made so far. */
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Our code for the last failure (never the provider's body). */
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface ToolTable {
+  /** `tool_…` */
+  id: string;
+  connector_id: string;
+  /** `<connector>_<action>`, unique across connectors. */
+  name: string;
+  /** The validated tool definition as JSON text (src/tools/definition-schema.ts). */
+  definition: string;
+  origin: ToolOrigin;
+  /** Bumped on every change: compiled input schemas are cached per (id, version). */
+  version: number;
+  /** Lower-cased name, display name and description, for the text filter of tool listings. */
+  search_text: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `catalog` (built in, read-only), `custom` (a definition or the tools API) or `openapi` (imported). */
+export type ToolOrigin = 'custom' | 'catalog' | 'openapi';
+
+/** An MCP server config (the reference's virtual MCP server). */
+export interface McpConfigTable {
+  /** `mcp_…`; the config's URL is `<public url>/mcp/<id>`. */
+  id: string;
+  /** 1–100 of `[a-z0-9_-]`, unique. */
+  name: string;
+  description: string;
+  /** `[{ connection_name, tools: string[] }]` as JSON; empty tools = all tools of the connection. */
+  mappings: string;
+  /** The app's page that confirms who its user is (MCP OAuth clients, OAuth connections' links). */
+  user_verify_url: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An MCP OAuth client registered through RFC 7591 Dynamic Client Registration. */
+export interface McpOAuthClientTable {
+  /** `tpmc_…` */
+  client_id: string;
+  /** SHA-256 of the client secret, for confidential clients; null for public ones. */
+  secret_hash: string | null;
+  /** The registered client metadata (JSON): client_name, redirect_uris, token_endpoint_auth_method, … */
+  metadata: string;
+  created_at: number;
+}
+
+/** One `/authorize` request, from the redirect to the app's user verification to the code. */
+export interface McpAuthorizationRequestTable {
+  /** `mar_…` */
+  id: string;
+  client_id: string;
+  redirect_uri: string;
+  /** PKCE S256 challenge (RFC 7636 §4.2). */
+  code_challenge: string;
+  scope: string;
+  /** The resource (RFC 8707) the token will be for: this config's URL. */
+  config_id: string;
+  /** The client's own state, echoed back to it. */
+  state: string | null;
+  /** SHA-256 of the nonce in the cookie set on the browser that started the request. */
+  browser_binding_hash: string;
+  /** SHA-256 of the auth_request_id handed to the app's user_verify_url. */
+  auth_request_hash: string;
+  /** Set when the app confirmed its user (POST /api/v1/connected_accounts/user/verify). */
+  identifier: string | null;
+  verified_at: number | null;
+  /** SHA-256 of the authorization code, once the user consented. */
+  code_hash: string | null;
+  code_expires_at: number | null;
+  code_used_at: number | null;
+  /** The grant the code was exchanged for (revoked if the code is replayed, RFC 6749 §4.1.2). */
+  grant_id: string | null;
+  expires_at: number;
+  created_at: number;
+}
+
+/** What one MCP client may do for one identifier on one config; refresh tokens rotate within it. */
+export interface McpGrantTable {
+  /** `mcg_…` */
+  id: string;
+  client_id: string;
+  config_id: string;
+  identifier: string;
+  scope: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface McpRefreshTokenTable {
+  /** SHA-256 of the refresh token. */
+  token_hash: string;
+  grant_id: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when it was exchanged for a new one; presenting it again revokes the grant. */
+  rotated_at: number | null;
+}
+
 export type ConnectorRow = Selectable<ConnectorTable>;
 export type NewConnectorRow = Insertable<ConnectorTable>;
 export type ConnectionRow = Selectable<ConnectionTable>;
@@ -150,3 +281,9 @@ export type NewAccountRow = Insertable<ConnectedAccountTable>;
 export type AuthorizationSessionRow = Selectable<AuthorizationSessionTable>;
 export type ApiClientRow = Selectable<ApiClientTable>;
 export type RequestLogRow = Selectable<RequestLogTable>;
+export type TokenRevocationRow = Selectable<TokenRevocationTable>;
+export type McpConfigRow = Selectable<McpConfigTable>;
+export type McpOAuthClientRow = Selectable<McpOAuthClientTable>;
+export type McpAuthorizationRequestRow = Selectable<McpAuthorizationRequestTable>;
+export type McpGrantRow = Selectable<McpGrantTable>;
+export type ToolRow = Selectable<ToolTable>;

@@ -11,6 +11,7 @@ export const SECRET_COLUMNS = [
   { table: 'connected_accounts', column: 'credentials', version: 'credentials_version' },
   { table: 'connections', column: 'secrets' },
   { table: 'authorization_sessions', column: 'pkce_verifier' },
+  { table: 'token_revocations', column: 'token' },
 ] as const satisfies readonly SecretColumn[];
 
 export function secretsRepository(db: Kysely<Database>): SecretRepository {

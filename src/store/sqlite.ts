@@ -2,13 +2,14 @@ import { closeSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import type { StatementCounter } from './statement-counter.ts';
 
 /**
  * Opens the embedded SQLite database. The file holds ciphertext only, but also hashes and
  * account metadata, so it is created owner-only (0600) before SQLite ever touches it; SQLite
  * gives its `-wal` and `-shm` files the same mode. The data directory is the caller's job.
  */
-export function openSqlite(path: string): Kysely<Database> {
+export function openSqlite(path: string, statements?: StatementCounter): Kysely<Database> {
   // 'a' creates the file if absent (mode applies only then) and never truncates an existing one,
   // so there is no exists-then-create race.
   if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
@@ -33,5 +34,6 @@ export function openSqlite(path: string): Kysely<Database> {
     throw new Error(`Cannot open the SQLite database at ${path}: ${reason}`, { cause: error });
   }
 
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const dialect = new SqliteDialect({ database });
+  return new Kysely<Database>({ dialect: statements ? statements.wrap(dialect) : dialect });
 }

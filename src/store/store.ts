@@ -5,6 +5,7 @@ import { migrateToLatest } from './migrate.ts';
 import type { Repositories } from './repositories.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
+import { StatementCounter } from './statement-counter.ts';
 
 export type { StoreDialect } from './dialect.ts';
 
@@ -12,6 +13,8 @@ export interface Store extends Repositories {
   readonly dialect: StoreDialect;
   /** For health checks and housekeeping only; services go through the repositories. */
   readonly db: Kysely<Database>;
+  /** Statements sent so far, by kind and table (`toolproxy_db_statements_total` on /metrics). */
+  readonly statements: StatementCounter;
   /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
   /** Closes the database (idempotent). */
@@ -26,7 +29,10 @@ export type StoreOptions =
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect: StoreDialect = options.kind;
   // pg is loaded only when Postgres is used: the embedded default does not pay its memory.
-  const db = options.kind === 'sqlite' ? openSqlite(options.path) : (await import('./postgres.ts')).openPostgres(options.url, options.poolSize);
+  const statements = new StatementCounter();
+  const db = options.kind === 'sqlite'
+    ? openSqlite(options.path, statements)
+    : (await import('./postgres.ts')).openPostgres(options.url, options.poolSize, statements);
 
   try {
     await migrateToLatest(db, dialect);
@@ -41,6 +47,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     ...createRepositories(db, dialect),
     dialect,
     db,
+    statements,
     transaction: (fn) => db.transaction().execute((trx) => fn(createRepositories(trx, dialect))),
     close: () => (closing ??= db.destroy()),
   };

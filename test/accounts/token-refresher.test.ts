@@ -28,8 +28,13 @@ let refreshCalls = 0;
 const fakeClient = { refresh: (previous: OAuthCredentials) => (refreshCalls++, refreshImpl(previous)) } as unknown as OAuthClient;
 const connection = { row: { name: 'c' } } as unknown as LoadedConnection;
 
+const orphans: Array<{ accountId: string; accessToken: string }> = [];
+
 function refresher(owner?: { clientFor?: () => OAuthClient }) {
   return new TokenRefresher({
+    orphaned: async (accountId, _connection, credentials) => {
+      orphans.push({ accountId, accessToken: credentials.access_token });
+    },
     store,
     vault,
     clock: () => now,
@@ -78,6 +83,7 @@ after(() => cleanup());
 beforeEach(async () => {
   now = NOW;
   refreshCalls = 0;
+  orphans.length = 0;
   await seedAccount(NOW - 1);
 });
 
@@ -162,6 +168,33 @@ describe('TokenRefresher', () => {
     release();
     await assert.rejects(pending, (e) => e instanceof ToolproxyError && e.code === 'ACCOUNT_NOT_FOUND');
     assert.equal(await store.accounts.findById(accountId), undefined);
+    assert.deepEqual(orphans, [{ accountId, accessToken: 'late-at' }], 'the tokens the provider issued meanwhile are handed over for revocation');
+  });
+
+  test('an account disconnected during the refresh keeps no tokens, and the new ones are handed over for revocation', async () => {
+    let release!: () => void;
+    refreshImpl = () => new Promise((resolve) => (release = () => resolve(tokens('late-at-2'))));
+    const pending = refresher().ensureFresh(target());
+    while (!release) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(await store.accounts.disconnect(accountId, 1, now));
+    release();
+    await assert.rejects(pending, (e) => e instanceof ToolproxyError && e.code === 'ACCOUNT_DISCONNECTED');
+    const row = await store.accounts.findById(accountId);
+    assert.equal(row?.status, 'DISCONNECTED');
+    assert.equal(row?.credentials, null, 'the late tokens were not written');
+    assert.deepEqual(orphans, [{ accountId, accessToken: 'late-at-2' }]);
+  });
+
+  test('a newer credential write during the refresh wins, and its tokens are left alone', async () => {
+    let release!: () => void;
+    refreshImpl = () => new Promise((resolve) => (release = () => resolve(tokens('late-at-3'))));
+    const pending = refresher().ensureFresh(target());
+    while (!release) await new Promise((r) => setTimeout(r, 5));
+    const newer = vault.encryptJson({ access_token: 'user-reauthorized', refresh_token: 'rt-new', token_type: 'bearer', obtained_at: now }, credentialsBinding(accountId));
+    assert.ok(await store.accounts.writeCredentials(accountId, 1, { credentials: newer, api_config: '{}', status: 'ACTIVE', token_expires_at: now + 3_600_000, now }));
+    release();
+    assert.equal((await pending).accessToken, 'user-reauthorized');
+    assert.deepEqual(orphans, [], 'not revoked: it may share the grant the user just renewed');
   });
 
   test('an exception inside a refresh leaves nothing behind, and the next call starts afresh (R8)', async () => {

@@ -24,6 +24,14 @@ export async function seedSecrets(store: Store, vault: Vault, accounts: number):
     const secrets = JSON.stringify({ client_secret: `cs_${connection.id}` });
     await repos.connections.update(connection.id, { secrets: vault.encrypt(secrets, { table: 'connections', rowId: connection.id, column: 'secrets' }) });
     seeded.push({ table: 'connections', column: 'secrets', id: connection.id, plaintext: secrets });
+    // A revocation waiting in the retry queue: its token is rotated like every other secret.
+    const revocationId = `rv_${connection.id.slice(5)}`;
+    const token = `rt_${revocationId}`;
+    await repos.tokenRevocations.insert({
+      id: revocationId, account_id: 'ca_gone', connection_id: connection.id, token: vault.encrypt(token, { table: 'token_revocations', rowId: revocationId, column: 'token' }),
+      token_type_hint: 'refresh_token', attempts: 1, next_attempt_at: Date.now() + 86_400_000, lease_owner: null, lease_until: null, last_error: 'OAUTH_PROVIDER_UNAVAILABLE', created_at: Date.now(),
+    });
+    seeded.push({ table: 'token_revocations', column: 'token', id: revocationId, plaintext: token });
     for (let i = 0; i < accounts; i++) {
       const row = accountRow(connection.id, `user_${i}`, { status: 'ACTIVE', credentials_version: 1 });
       const plaintext = JSON.stringify({ api_key: `sk_${i}_${row.id}` });

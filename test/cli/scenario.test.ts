@@ -173,6 +173,37 @@ describe('CLI: the seed flow', () => {
     assert.equal(JSON.parse(json.stdout).status, 404);
   });
 
+  test('accounts link refuses an identifier with surrounding whitespace (INVALID_IDENTIFIER, exit 1), creating nothing', async () => {
+    const refused = await cli(['accounts', 'link', 'acme', 'user_123 '], env);
+    assert.equal(refused.code, EXIT.ERROR);
+    assert.match(refused.stderr, /\[INVALID_IDENTIFIER\]/);
+    const routed = await cli(['request', 'acme', ' user_123', 'GET', '/v1/customers'], env);
+    assert.equal(routed.code, EXIT.ERROR, 'never routed to user_123');
+    assert.match(routed.stderr, /\[INVALID_IDENTIFIER\]/);
+    assert.equal(JSON.parse((await cli(['accounts', 'list', '--json'], env)).stdout).length, 1);
+  });
+
+  test('accounts search finds by part of the identifier; accounts disconnect drops the credentials, and a new link reconnects', async () => {
+    const found = await cli(['accounts', 'search', 'USER_1', '--json'], env);
+    assert.equal(found.code, EXIT.OK, found.stderr);
+    assert.deepEqual(JSON.parse(found.stdout).map((a: { identifier: string }) => a.identifier), ['user_123']);
+    assert.equal((await cli(['accounts', 'search', 'nobody-here'], env)).stdout, 'No connected accounts match.\n');
+
+    const disconnected = await cli(['accounts', 'disconnect', 'acme', 'user_123'], env);
+    assert.equal(disconnected.code, EXIT.OK, disconnected.stderr);
+    assert.match(disconnected.stdout, /^Disconnected acme \/ user_123 \(ca_\S+\): credentials deleted/);
+    const account = await cli(['accounts', 'get', 'acme', 'user_123'], env);
+    assert.match(account.stdout, /status\s+DISCONNECTED/);
+    assert.match(account.stdout, /credentials\s+none/);
+    const refused = await cli(['request', 'acme', 'user_123', 'GET', '/v1/customers'], env);
+    assert.equal(refused.code, EXIT.ERROR);
+    assert.match(refused.stderr, /\[ACCOUNT_DISCONNECTED\]/);
+
+    const link = await cli(['accounts', 'link', 'acme', 'user_123'], env);
+    await submitHostedForm(link.stdout.trim(), server.url);
+    assert.equal((await cli(['request', 'acme', 'user_123', 'GET', '/v1/customers'], env)).code, EXIT.OK);
+  });
+
   test('accounts list, then delete', async () => {
     const list = await cli(['accounts', 'list', '--connection', 'acme'], env);
     assert.match(list.stdout, /^ID\s+CONNECTION\s+IDENTIFIER\s+STATUS\s+LAST USED\s+UPDATED\nca_\S+\s+acme\s+user_123\s+ACTIVE/);

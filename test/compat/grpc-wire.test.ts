@@ -98,8 +98,8 @@ test('HTTP/2 requests that are not RPCs reach the same routes as HTTP/1.1', asyn
 test('unknown methods and non-gRPC content types are refused without reaching a handler', async () => {
   const unknown = await rawGrpc(server.url, '/scalekit.v1.connected_accounts.ConnectedAccountService/NoSuchMethod', frame(request), auth);
   assert.equal(unknown.httpStatus, 404); // gRPC clients read this as 12 UNIMPLEMENTED
-  const notServed = await rawGrpc(server.url, '/scalekit.v1.connected_accounts.ConnectedAccountService/SearchConnectedAccounts', frame(Buffer.alloc(0)), auth);
-  assert.equal(notServed.grpcStatus, Code.Unimplemented, 'an RPC no SDK calls');
+  const notServed = await rawGrpc(server.url, '/scalekit.v1.connected_accounts.ConnectedAccountService/DisconnectMyConnectedAccount', frame(Buffer.alloc(0)), auth);
+  assert.equal(notServed.grpcStatus, Code.Unimplemented, "an RPC on an end user's token context, which toolproxy does not issue");
   const json = await rawGrpc(server.url, GET_AUTH, Buffer.from('{"connector":"acme"}'), { ...auth, 'content-type': 'application/json' });
   assert.equal(json.httpStatus, 415, 'only gRPC is served: no Connect or gRPC-Web surface');
   await assertHealthy();

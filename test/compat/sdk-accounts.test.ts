@@ -127,16 +127,37 @@ describe('create, get, update, list, delete', () => {
     assert.deepEqual(violations, ['/api_key', '/apikey', '/region']);
   });
 
-  test('bring-your-own OAuth tokens and organization scoping are refused by name (UNIMPLEMENTED)', async () => {
+  test('bring-your-own OAuth tokens are refused by name (UNIMPLEMENTED)', async () => {
     const oauth = await failure(
       actions.createConnectedAccount({ connectionName: 'acme', identifier: 'frank', authorizationDetails: { details: { case: 'oauthToken', value: { accessToken: 'at' } } } as never }),
     );
     assert.ok(oauth instanceof ScalekitNotImplementedException, inspect(oauth));
     assert.equal(oauth.errorCode, 'NOT_SUPPORTED');
     assert.match(oauth.message, /oauth_token/);
-    const scoped = await failure(actions.getConnectedAccount({ connectionName: 'acme', identifier: 'alice', organizationId: 'org_1' }));
-    assert.ok(scoped instanceof ScalekitNotImplementedException);
-    assert.match(scoped.message, /organization_id/);
+  });
+
+  test('organizationId and userId: stored at creation, and every call that gives them must match', async () => {
+    const created = await actions.createConnectedAccount({
+      connectionName: 'acme', identifier: 'olga', organizationId: 'org_1', userId: 'usr_1', authorizationDetails: staticAuth({ api_key: SECRET }),
+    });
+    seen.push(created);
+    const id = created.connectedAccount!.id;
+    assert.equal((await actions.getConnectedAccount({ connectionName: 'acme', identifier: 'olga', organizationId: 'org_1' })).connectedAccount?.id, id);
+    assert.equal((await actions.getConnectedAccount({ connectedAccountId: id, userId: 'usr_1' })).connectedAccount?.id, id);
+    const elsewhere = await failure(actions.getConnectedAccount({ connectionName: 'acme', identifier: 'olga', organizationId: 'org_2' }));
+    assert.ok(elsewhere instanceof ScalekitNotFoundException, inspect(elsewhere));
+    assert.ok((await failure(actions.deleteConnectedAccount({ connectedAccountId: id, organizationId: 'org_2' }))) instanceof ScalekitNotFoundException);
+    assert.ok((await failure(actions.updateConnectedAccount({ connectedAccountId: id, userId: 'usr_2', authorizationDetails: staticAuth({ api_key: 'x' }) }))) instanceof ScalekitNotFoundException);
+    assert.ok((await failure(actions.getAuthorizationLink({ connectionName: 'acme', identifier: 'olga', organizationId: 'org_2' }))) instanceof ScalekitConflictException);
+    // The SDK's get-or-create in another organization: NOT_FOUND, then create conflicts.
+    const other = await failure(actions.getOrCreateConnectedAccount({ connectionName: 'acme', identifier: 'olga', organizationId: 'org_2' }));
+    assert.ok(other instanceof ScalekitConflictException, inspect(other));
+    assert.equal(other.errorCode, 'ACCOUNT_EXISTS');
+    const listed = await actions.listConnectedAccounts({ organizationId: 'org_1' });
+    assert.deepEqual(listed.connectedAccounts.map((a) => a.identifier), ['olga']);
+    assert.equal(listed.totalSize, 1);
+    assert.deepEqual((await actions.listConnectedAccounts({ userId: 'usr_9' })).connectedAccounts, []);
+    await actions.deleteConnectedAccount({ connectedAccountId: id, organizationId: 'org_1', userId: 'usr_1' });
   });
 
   test('getConnectedAccount by key and by id; authorization details say what is stored, never the secret', async () => {
@@ -191,8 +212,17 @@ describe('create, get, update, list, delete', () => {
 
     const everywhere = await actions.listConnectedAccounts();
     assert.ok(everywhere.connectedAccounts.some((a) => a.connector === 'geo'));
-    const filtered = await failure(actions.listConnectedAccounts({ provider: 'STRIPE' }));
-    assert.ok(filtered instanceof ScalekitNotImplementedException, 'an unsupported filter is refused, not ignored');
+    assert.equal(everywhere.totalSize, 5, 'total_size counts every page');
+    assert.deepEqual((await actions.listConnectedAccounts({ provider: 'STRIPE' })).connectedAccounts, [], 'an unknown provider matches nothing');
+    const byProvider = await actions.listConnectedAccounts({ provider: connectorId, pageSize: 2 });
+    assert.equal(byProvider.totalSize, 4);
+    assert.equal(byProvider.connectedAccounts.length, 2);
+    const byNames = await actions.listConnectedAccounts({ connectionNames: ['geo', 'nope'] });
+    assert.deepEqual(byNames.connectedAccounts.map((a) => a.identifier), ['dave']);
+    const byQuery = await actions.listConnectedAccounts({ query: 'AROL' });
+    assert.deepEqual(byQuery.connectedAccounts.map((a) => a.identifier), ['carol']);
+    const both = await failure(actions.listConnectedAccounts({ connectionName: 'acme', connectionNames: ['geo'] }));
+    assert.ok(both instanceof ScalekitBadRequestException, 'connectionNames with connectionName is refused, as the reference does');
   });
 
   test('deleteConnectedAccount by key and by id; the account is gone', async () => {

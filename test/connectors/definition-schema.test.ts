@@ -44,13 +44,22 @@ describe('connectorDefinitionJsonSchema', () => {
     assert.equal(validate({ ...klaviyo(), proxy_url: 'file:///etc/passwd' }), false);
     assert.equal(validate({ ...klaviyo(), auth_patterns: [] }), false);
   });
+
+  test('an OAUTH config needs its endpoints, or an issuer to discover them from (RFC 8414)', () => {
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(schema);
+    const oauth = (config: object) => ({ display_name: 'X', proxy_url: 'https://api.x.example', auth_patterns: [{ type: 'OAUTH', oauth_config: config }] });
+    assert.equal(validate(oauth({ authorize_uri: 'https://x.example/a', token_uri: 'https://x.example/t' })), true, JSON.stringify(validate.errors));
+    assert.equal(validate(oauth({ issuer: 'https://x.example' })), true, JSON.stringify(validate.errors));
+    assert.equal(validate(oauth({ authorize_uri: 'https://x.example/a' })), false);
+    assert.equal(validate(oauth({})), false);
+  });
 });
 
 test('AuthPattern is a discriminated union on type', () => {
   const describe = (pattern: AuthPattern): string => {
     switch (pattern.type) {
       case 'OAUTH':
-        return pattern.oauth_config.token_uri;
+        return pattern.oauth_config.token_uri ?? pattern.oauth_config.issuer ?? '';
       case 'API_KEY':
         return pattern.auth_query_param ?? 'header';
       case 'BASIC':

@@ -6,6 +6,7 @@ import {
   HOST_LABEL_PATTERN,
   HOSTNAME_PATTERN,
   PATH_VALUE_PATTERN,
+  renderProblems,
   renderProxyUrl,
   templateFields,
   validateTemplateValue,
@@ -182,6 +183,34 @@ describe('validateTemplateValue (P3)', () => {
     for (const ok of ['a', '0', 'a-b', 'xn--mnchen-3ya', 'a'.repeat(63)]) assert.match(ok, HOST_LABEL_PATTERN);
     for (const bad of ['', 'A', '-a', 'a-', 'a.b', 'a_b', 'a'.repeat(64), 'a\n']) assert.doesNotMatch(bad, HOST_LABEL_PATTERN);
     assert.match('a~b.c_d-e', PATH_VALUE_PATTERN);
+  });
+});
+
+describe('IP spellings in a whole-host field (the probe: 0x7f000001 read as 127.0.0.1)', () => {
+  const DOMAIN = 'https://{{domain}}/api';
+  // Every one of these is an IPv4 (or IPv6) address to the WHATWG URL parser, or not a host at all.
+  const SPELLINGS = [
+    '0x7f000001', '0x7f.1', '1.0x7f', '0x', 'acme.0x1f', '127.1', '2130706433', '0177.0.0.1', '127.0.0.1', '017700000001',
+    '0X7F000001', '[::ffff:127.0.0.1]', '::ffff:7f00:1', '[::1]', '::1', '1.2.3.0x4', 'xn--0x1',
+  ];
+
+  test('every IP spelling is refused by the value check or by the submit-time render, never accepted to fail later', () => {
+    for (const value of SPELLINGS) {
+      const refusedByPattern = validateTemplateValue('domain', value, DOMAIN) !== null;
+      const refusedByRender = renderProblems(DOMAIN, { domain: value }).length > 0;
+      assert.ok(refusedByPattern || refusedByRender, value);
+    }
+    for (const value of ['0x7f000001', '0x7f.1', '1.0x7f', '0x', '1.2.3.0x4']) {
+      assert.notEqual(validateTemplateValue('domain', value, DOMAIN), null, `${value} fails the host name pattern itself`);
+    }
+    assert.deepEqual(renderProblems(DOMAIN, { domain: 'xn--0x1' }).map((p) => p.path), ['/domain']);
+  });
+
+  test('host names that only look numeric still pass', () => {
+    for (const value of ['0x1.example', 'a.0xgg', '0xdead-beef.example.com', 'api.example.com', '1password.com', 'x0.io']) {
+      assert.equal(validateTemplateValue('domain', value, DOMAIN), null, value);
+      assert.deepEqual(renderProblems(DOMAIN, { domain: value }), [], value);
+    }
   });
 });
 

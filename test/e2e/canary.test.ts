@@ -112,6 +112,20 @@ test('no planted secret appears in any response, log line or database file', asy
     await server.api('GET', `/api/v1/connections/${connection}/connected_accounts/u1`);
   }
   await server.api('GET', '/api/v1/connected_accounts');
+  // The tools surface: definitions carry no secret, and listings for an identifier must not leak its credentials.
+  const connector = (await server.api('GET', `/api/v1/connections/${apiKeyConn}`)).body.connection.connector;
+  const tool = {
+    name: `${connector.replace(/-/g, '_')}_customers_list`,
+    display_name: 'List customers',
+    description: 'Lists the customers of the account, for the canary sweep.',
+    input_schema: { type: 'object', properties: { x: { type: 'string' } } },
+    request: { method: 'GET', path: '/v1/customers', query: { x: { from: 'x' } } },
+  };
+  assert.equal((await server.api('POST', `/api/v1/custom-providers/${connector}/tools`, tool)).status, 201);
+  assert.equal((await server.api('GET', `/api/v1/tools?connector=${connector}`)).body.total_size, 1);
+  assert.equal((await server.api('GET', '/api/v1/tools/scoped?identifier=u1')).body.total_size, 1);
+  assert.ok((await server.api('GET', '/api/v1/tools/available?identifier=u1')).body.total_size >= 1);
+  await server.api('GET', `/api/v1/tools/${tool.name}`);
 
   // A credential that no longer decrypts (moved from another row) is a clean 500 with no detail.
   const db = new Database(database.options.kind === 'sqlite' ? database.options.path : '');
@@ -123,6 +137,14 @@ test('no planted secret appears in any response, log line or database file', asy
   const statuses = await Promise.all([apiKeyConn, bearerConn, basicConn].map((c) => callProxy(c, 'u1', '/v1/customers')));
   assert.ok(statuses.includes(500), `one account no longer decrypts: ${statuses}`);
   assert.ok(server.logs.some((line) => line.includes('CREDENTIALS_UNREADABLE')));
+
+  // The account API's newer surfaces: search, totals and disconnect (its credentials are deleted).
+  assert.equal((await server.api('GET', '/api/v1/connected_accounts/search?query=canary')).status, 200);
+  assert.equal((await server.api('GET', `/api/v1/connected_accounts?connection_name=${basicConn}&page_size=1`)).body.total_size, 1);
+  const disconnected = await server.api('POST', `/api/v1/connections/${basicConn}/connected_accounts/u1/disconnect`);
+  assert.equal(disconnected.status, 200, disconnected.text);
+  assert.equal(await callProxy(basicConn, 'u1', '/v1/customers'), 409);
+  await server.api('POST', `/api/v1/connections/${basicConn}/connected_accounts/u1/disconnect`);
 
   const dbDir = dirname(database.options.kind === 'sqlite' ? database.options.path : '');
   const dbFiles = readdirSync(dbDir).map((name) => readFileSync(join(dbDir, name)).toString('latin1'));

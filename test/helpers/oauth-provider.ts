@@ -20,6 +20,10 @@ export interface OAuthProviderHarness {
   denyNext(): void;
   /** While set, the token endpoint answers with this status and no OAuth body (an outage). */
   tokenEndpointStatus: number | undefined;
+  /** While set, the revocation endpoint (RFC 7009) answers with this status and no body. */
+  revocationEndpointStatus: number | undefined;
+  /** Requests that reached the revocation endpoint, answered or not. */
+  revocationRequests: number;
   close(): Promise<void>;
 }
 
@@ -74,8 +78,16 @@ export async function startOAuthProvider(options: { redirectUris: string[]; apiO
   });
   provider.on('grant.error', (_ctx, error) => grantErrors.push((error as { error?: string }).error ?? String(error)));
 
-  const harness = { tokenEndpointStatus: undefined as number | undefined };
+  const harness = { tokenEndpointStatus: undefined as number | undefined, revocationEndpointStatus: undefined as number | undefined, revocationRequests: 0 };
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token/revocation') {
+      harness.revocationRequests++;
+      if (harness.revocationEndpointStatus !== undefined) {
+        ctx.status = harness.revocationEndpointStatus;
+        ctx.body = '';
+        return;
+      }
+    }
     if (ctx.path === '/token' && harness.tokenEndpointStatus !== undefined) {
       ctx.status = harness.tokenEndpointStatus;
       ctx.body = '<html>upstream outage</html>';

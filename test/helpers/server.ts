@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.ts';
+import type { McpToolProvider } from '../../src/mcp/tool-provider.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServer, type Server } from '../../src/server.ts';
 import type { TestDatabase } from './databases.ts';
@@ -73,10 +74,14 @@ export async function startTestServer(
     dualProtocol?: boolean;
     /** A built-in connector catalog other than the shipped one. */
     catalogDir?: string;
+    /** Listen on this port (instances that share a public URL pick theirs first). */
+    port?: number;
+    /** The tools the MCP endpoint serves. */
+    mcpToolProvider?: McpToolProvider;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -99,7 +104,12 @@ export async function startTestServer(
   });
   const server = await createServer(
     options.database?.options.kind === 'sqlite' ? { ...config, database: { kind: 'sqlite', path: options.database.options.path } } : config,
-    { logStream, ...(options.clock ? { clock: options.clock } : {}), ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}) },
+    {
+      logStream,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}),
+      ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
+    },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);
   else await server.app.listen({ host: '127.0.0.1', port });

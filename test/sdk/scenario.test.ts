@@ -157,6 +157,37 @@ describe('Node SDK: the seed flow', () => {
     });
   });
 
+  test('disconnects, searches and scopes accounts; identifiers are sent exactly as given, never trimmed', async () => {
+    const details = { staticAuth: { details: { api_key: 'sk_scoped' } } };
+    const created = await client.actions.createConnectedAccount({ connectionName, identifier: 'org-user@example.com', organizationId: 'org_7', userId: 'usr_7', authorizationDetails: details });
+    assert.equal(created.connectedAccount.organizationId, 'org_7');
+    assert.equal(created.connectedAccount.userId, 'usr_7');
+    await assert.rejects(client.actions.getConnectedAccount({ connectionName, identifier: 'org-user@example.com', organizationId: 'org_8' }), { code: 'ACCOUNT_NOT_FOUND', status: 404 });
+    const inOrg = await client.actions.listConnectedAccounts({ organizationId: 'org_7' });
+    assert.deepEqual(inOrg.connectedAccounts.map((a) => a.identifier), ['org-user@example.com']);
+    assert.equal(inOrg.totalSize, 1);
+
+    const found = await client.actions.searchConnectedAccounts({ query: 'EXAMPLE.COM' });
+    assert.deepEqual(found.connectedAccounts.map((a) => a.identifier), ['org-user@example.com']);
+    await assert.rejects(client.actions.searchConnectedAccounts({ query: 'ab' }), { code: 'VALIDATION_FAILED' });
+
+    const { connectedAccount } = await client.actions.disconnectConnectedAccount({ connectedAccountId: created.connectedAccount.id, organizationId: 'org_7' });
+    assert.equal(connectedAccount.status, 'DISCONNECTED');
+    assert.equal(connectedAccount.hasCredentials, false);
+    await assert.rejects(client.actions.request({ connectionName, identifier: 'org-user@example.com', path: '/v1/customers' }), { code: 'ACCOUNT_DISCONNECTED', status: 409 });
+
+    // What used to be trimmed into another user's account is refused before anything is sent.
+    const sent = upstream.received.length;
+    for (const identifier of ['user_123 ', '\tuser_123', 'user_123\u00a0']) {
+      await assert.rejects(client.actions.request({ connectionName, identifier, path: '/v1/customers' }), { code: 'INVALID_IDENTIFIER' });
+      await assert.rejects(client.actions.getAuthorizationLink({ connectionName, identifier }), { code: 'INVALID_IDENTIFIER' });
+      await assert.rejects(client.actions.createConnectedAccount({ connectionName, identifier, authorizationDetails: details }), { code: 'INVALID_IDENTIFIER' });
+    }
+    assert.equal(upstream.received.length, sent);
+    // Lookups by key send the identifier as it is: no account "user_123 " exists, and user_123 is not it.
+    await assert.rejects(client.actions.getConnectedAccount({ connectionName, identifier: 'user_123 ' }), { code: 'ACCOUNT_NOT_FOUND' });
+  });
+
   test('getOrCreateConnectedAccount with authorizationDetails stores them, as the reference does', async () => {
     const { connectedAccount, created } = await client.actions.getOrCreateConnectedAccount({
       connectionName,

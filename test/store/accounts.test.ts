@@ -188,6 +188,60 @@ for (const database of databases) {
       assert.equal((await store.accounts.versions([account.id]))[0]?.updated_at, NOW + 5);
     });
 
+    test('disconnect and a versioned delete are compare-and-set on credentials_version', async () => {
+      const { connection } = await seedConnection(store);
+      const row = accountRow(connection.id, 'cas-user', { status: 'ACTIVE', credentials: 'v1.k.iv.ct.tag', credentials_version: 3, granted_scopes: 'a b', token_expires_at: NOW + 1 });
+      await store.accounts.insert(row);
+      assert.equal(await store.accounts.disconnect(row.id, 2, NOW + 10), undefined, 'a stale version loses');
+      const disconnected = await store.accounts.disconnect(row.id, 3, NOW + 10);
+      assert.equal(disconnected?.status, 'DISCONNECTED');
+      assert.equal(disconnected?.credentials, null);
+      assert.equal(disconnected?.granted_scopes, null);
+      assert.equal(disconnected?.token_expires_at, null);
+      assert.equal(disconnected?.credentials_version, 4, 'bumped: a refresh in flight cannot write back');
+      assert.equal(disconnected?.status_updated_at, NOW + 10);
+      assert.equal(await store.accounts.delete(row.id, 3), false);
+      assert.equal(await store.accounts.delete(row.id, 4), true);
+    });
+
+    test('retireOutstanding marks the other unused, unexpired links used and superseded, and nothing else', async () => {
+      const { account } = await seedAccount(store);
+      const session = (id: string, extra: { expires_at?: number } = {}) =>
+        store.authorizationSessions.insert({ id, token_hash: `h_${id}`, account_id: account.id, expires_at: extra.expires_at ?? NOW + 600_000, created_at: NOW });
+      const [keep, open, used, expired] = ['as_keep', 'as_open', 'as_used', 'as_expired'].map((p) => `${p}_${account.id}`);
+      await session(keep!);
+      await session(open!);
+      await session(used!);
+      await session(expired!, { expires_at: NOW - 1 });
+      assert.ok(await store.authorizationSessions.consume(used!, NOW));
+      assert.equal(await store.authorizationSessions.retireOutstanding(account.id, keep!, NOW + 1), 1);
+      assert.equal((await store.authorizationSessions.findById(open!))?.superseded_at, NOW + 1);
+      assert.equal((await store.authorizationSessions.findById(open!))?.used_at, NOW + 1);
+      for (const id of [keep!, used!, expired!]) assert.equal((await store.authorizationSessions.findById(id))?.superseded_at, null, id);
+      assert.equal(await store.authorizationSessions.retireOutstanding(account.id, null, NOW + 2), 1, 'without an exception, the last one too');
+    });
+
+    test('list and count filter by scope, connector, several connections and a search query with LIKE characters as text', async () => {
+      const { connector, connection } = await seedConnection(store);
+      const { connection: second } = await seedConnection(store);
+      const rows = [
+        accountRow(connection.id, 'Ann_100%@Example.com', { organization_id: 'org_a', user_id: 'u1' }),
+        accountRow(connection.id, 'annx100x@example.com', { organization_id: 'org_b' }),
+        accountRow(second.id, 'bob@example.com'),
+      ];
+      for (const row of rows) await store.accounts.insert(row);
+      const ids = (filter: object) => store.accounts.list({ pageSize: 100 }, filter).then((p) => p.items.map((a) => a.identifier).sort());
+      assert.deepEqual(await ids({ organizationId: 'org_a' }), ['Ann_100%@Example.com']);
+      assert.deepEqual(await ids({ userId: 'u1', connectionId: connection.id }), ['Ann_100%@Example.com']);
+      assert.deepEqual(await ids({ query: 'ann_100%' }), ['Ann_100%@Example.com'], '_ and % match only themselves');
+      assert.deepEqual(await ids({ query: 'EXAMPLE.COM', connectionIds: [second.id] }), ['bob@example.com']);
+      assert.deepEqual(await ids({ connectorId: connector.id }), ['Ann_100%@Example.com', 'annx100x@example.com']);
+      assert.deepEqual(await ids({ query: connection.name.toUpperCase() }), ['Ann_100%@Example.com', 'annx100x@example.com'], 'the connection name matches');
+      assert.deepEqual(await ids({ connectionIds: [] }), []);
+      assert.equal(await store.accounts.count({ query: 'example.com', connectionIds: [connection.id, second.id] }), 3);
+      assert.equal(await store.connections.count({ query: connection.name.slice(0, 10) }) >= 1, true);
+    });
+
     test('touchLastUsed flushes more accounts than one batch holds', async () => {
       const accounts = [];
       for (let i = 0; i < 450; i++) accounts.push((await seedAccount(store)).account);

@@ -1,8 +1,9 @@
+import { type AccountScope, accountKey, accountPath, scopeBody, scopeQuery } from './account-args.ts';
 import { runCall } from './call.ts';
 import { apiErrorFrom, UpstreamHttpError } from './errors.ts';
 import { encodeProxyRequest, type RequestOptions } from './proxy-request.ts';
 import { decodeBody, ProxyResponse } from './proxy-response.ts';
-import { type CallOptions, segment, type Transport } from './transport.ts';
+import type { CallOptions, Transport } from './transport.ts';
 import {
   type AccountRef,
   type AccountStatus,
@@ -14,8 +15,11 @@ import {
   toWireDetails,
 } from './types.ts';
 
-export interface AccountKey extends CallOptions {
+export type { AccountScope } from './account-args.ts';
+
+export interface AccountKey extends CallOptions, AccountScope {
   connectionName: string;
+  /** Your id for the user, exactly as you route calls with it: no surrounding whitespace. */
   identifier: string;
 }
 
@@ -29,14 +33,31 @@ export interface AuthorizationLinkOptions extends AccountKey {
   userVerifyUrl?: string;
 }
 
-export interface ListConnectedAccountsOptions extends CallOptions {
+export interface ListConnectedAccountsOptions extends CallOptions, AccountScope {
   connectionName?: string;
+  /** Only accounts of connections on this connector (identifier or id). */
+  connector?: string;
   identifier?: string;
   status?: AccountStatus;
   /** 1–100, default 50. */
   pageSize?: number;
   /** `nextPageToken` of the previous page. */
   pageToken?: string;
+}
+
+export interface SearchConnectedAccountsOptions extends CallOptions, AccountScope {
+  /** At least 3 characters: a case-insensitive part of the identifier, connection name or connector. */
+  query: string;
+  connectionName?: string;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** One page of accounts; `totalSize` counts every page. */
+export interface ConnectedAccountPage {
+  connectedAccounts: ConnectedAccount[];
+  nextPageToken: string | null;
+  totalSize: number;
 }
 
 export interface ListConnectionsOptions extends CallOptions {
@@ -65,12 +86,13 @@ export class Actions {
    * const { link } = await client.actions.getAuthorizationLink({ connectionName: 'acme', identifier: 'user_123' });
    */
   async getAuthorizationLink(options: AuthorizationLinkOptions): Promise<{ link: string; expiry: Date; connectedAccount: ConnectedAccount }> {
-    const key = accountKey(options);
+    const key = accountKey(options, 'getAuthorizationLink');
     const body = await this.#transport.json<{ link: string; expiry: string; connected_account: object }>('POST', '/api/v1/connected_accounts/magic_link', {
       ...options,
       body: {
         connection_name: key.connectionName,
         identifier: key.identifier,
+        ...scopeBody(options),
         ...(options.redirectUrl ? { redirect_url: options.redirectUrl } : {}),
         ...(options.userVerifyUrl ? { user_verify_url: options.userVerifyUrl } : {}),
       },
@@ -84,12 +106,13 @@ export class Actions {
    */
   async verifyConnectedAccountUser(
     options: { authRequestId: string; identifier: string } & CallOptions,
-  ): Promise<{ connectedAccount: ConnectedAccount; postUserVerifyRedirectUrl: string | null }> {
-    const body = await this.#transport.json<{ connected_account: object; post_user_verify_redirect_url: string | null }>('POST', '/api/v1/connected_accounts/user/verify', {
+  ): Promise<{ connectedAccount: ConnectedAccount | null; postUserVerifyRedirectUrl: string | null }> {
+    const body = await this.#transport.json<{ connected_account?: object; post_user_verify_redirect_url: string | null }>('POST', '/api/v1/connected_accounts/user/verify', {
       ...options,
       body: { auth_request_id: options.authRequestId, identifier: options.identifier },
     });
-    return { connectedAccount: toConnectedAccount(body.connected_account), postUserVerifyRedirectUrl: body.post_user_verify_redirect_url ?? null };
+    // An MCP client's authorization (auth_request_id `tpmar_…`) has no account: the user goes on to its consent page.
+    return { connectedAccount: body.connected_account ? toConnectedAccount(body.connected_account) : null, postUserVerifyRedirectUrl: body.post_user_verify_redirect_url ?? null };
   }
 
   /**
@@ -109,6 +132,7 @@ export class Actions {
    * if (result.status === 200) console.log(result.body);
    */
   async request<T = unknown>(options: RequestOptions): Promise<ProxyResponse<T>> {
+    accountKey(options, 'request');
     const encoded = encodeProxyRequest(options);
     const context = this.#transport.context(options);
     const response = await runCall(context, async (signal) => {
@@ -139,10 +163,10 @@ export class Actions {
   async getOrCreateConnectedAccount(
     options: AccountKey & { authorizationDetails?: AuthorizationDetails },
   ): Promise<{ connectedAccount: ConnectedAccount; created: boolean }> {
-    const key = accountKey(options);
+    const key = accountKey(options, 'getOrCreateConnectedAccount');
     const body = await this.#transport.json<{ connected_account: object; created: boolean }>('POST', '/api/v1/connected_accounts/get_or_create', {
       ...options,
-      body: { connection_name: key.connectionName, identifier: key.identifier },
+      body: { connection_name: key.connectionName, identifier: key.identifier, ...scopeBody(options) },
     });
     if (options.authorizationDetails) {
       // As the reference does: details given to get-or-create replace the stored credentials.
@@ -152,25 +176,42 @@ export class Actions {
     return { connectedAccount: toConnectedAccount(body.connected_account), created: body.created };
   }
 
-  /** One connected account, by id or by connection name and identifier. Credentials are never returned. */
-  async getConnectedAccount(ref: AccountRef & CallOptions): Promise<{ connectedAccount: ConnectedAccount }> {
-    const body = await this.#transport.json<{ connected_account: object }>('GET', accountPath(ref), ref);
+  /**
+   * One connected account, by id or by connection name and identifier (with `organizationId` /
+   * `userId`, only if it has those). Credentials are never returned.
+   */
+  async getConnectedAccount(ref: AccountRef & AccountScope & CallOptions): Promise<{ connectedAccount: ConnectedAccount }> {
+    const body = await this.#transport.json<{ connected_account: object }>('GET', accountPath(ref), { ...ref, query: scopeQuery(ref) });
     return { connectedAccount: toConnectedAccount(body.connected_account) };
   }
 
   /** One page of connected accounts; pass `nextPageToken` back as `pageToken` for the next. */
-  async listConnectedAccounts(options: ListConnectedAccountsOptions = {}): Promise<{ connectedAccounts: ConnectedAccount[]; nextPageToken: string | null }> {
-    const body = await this.#transport.json<{ connected_accounts: object[]; next_page_token: string | null }>('GET', '/api/v1/connected_accounts', {
-      ...options,
-      query: {
-        connection_name: options.connectionName?.trim(),
-        identifier: options.identifier?.trim(),
-        status: options.status,
-        page_size: options.pageSize,
-        page_token: options.pageToken,
-      },
+  async listConnectedAccounts(options: ListConnectedAccountsOptions = {}): Promise<ConnectedAccountPage> {
+    return this.#page('/api/v1/connected_accounts', options, {
+      connection_name: options.connectionName?.trim(),
+      connector: options.connector,
+      identifier: options.identifier,
+      status: options.status,
     });
-    return { connectedAccounts: body.connected_accounts.map(toConnectedAccount), nextPageToken: body.next_page_token };
+  }
+
+  /**
+   * Accounts whose identifier, connection name or connector contains `query` (case-insensitive,
+   * at least 3 characters), one page at a time.
+   *
+   * @example
+   * const { connectedAccounts, totalSize } = await client.actions.searchConnectedAccounts({ query: '@example.com' });
+   */
+  async searchConnectedAccounts(options: SearchConnectedAccountsOptions): Promise<ConnectedAccountPage> {
+    return this.#page('/api/v1/connected_accounts/search', options, { query: options.query, connection_name: options.connectionName?.trim() });
+  }
+
+  async #page(path: string, options: CallOptions & AccountScope & { pageSize?: number; pageToken?: string }, filter: Record<string, string | undefined>): Promise<ConnectedAccountPage> {
+    const body = await this.#transport.json<{ connected_accounts: object[]; next_page_token: string | null; total_size: number }>('GET', path, {
+      ...options,
+      query: { ...filter, ...scopeQuery(options), page_size: options.pageSize, page_token: options.pageToken },
+    });
+    return { connectedAccounts: body.connected_accounts.map(toConnectedAccount), nextPageToken: body.next_page_token, totalSize: body.total_size };
   }
 
   /**
@@ -181,32 +222,47 @@ export class Actions {
   async createConnectedAccount(
     options: AccountKey & { authorizationDetails?: AuthorizationDetails },
   ): Promise<{ connectedAccount: ConnectedAccount }> {
-    const key = accountKey(options);
+    const key = accountKey(options, 'createConnectedAccount');
     const body = await this.#transport.json<{ connected_account: object }>('POST', '/api/v1/connected_accounts', {
       ...options,
       body: {
         connection_name: key.connectionName,
         identifier: key.identifier,
+        ...scopeBody(options),
         ...(options.authorizationDetails ? { authorization_details: toWireDetails(options.authorizationDetails) } : {}),
       },
     });
     return { connectedAccount: toConnectedAccount(body.connected_account) };
   }
 
-  /** Replaces the account's credentials (and per-account fields); it becomes ACTIVE. */
+  /** Replaces the account's credentials (and per-account fields); it becomes ACTIVE (a DISCONNECTED one is connected again). */
   async updateConnectedAccount(
-    options: AccountRef & CallOptions & { authorizationDetails: AuthorizationDetails },
+    options: AccountRef & AccountScope & CallOptions & { authorizationDetails: AuthorizationDetails },
   ): Promise<{ connectedAccount: ConnectedAccount }> {
     const body = await this.#transport.json<{ connected_account: object }>('PATCH', accountPath(options), {
       ...options,
+      query: scopeQuery(options),
       body: { authorization_details: toWireDetails(options.authorizationDetails) },
     });
     return { connectedAccount: toConnectedAccount(body.connected_account) };
   }
 
-  /** Deletes the account and its stored credentials. */
-  async deleteConnectedAccount(ref: AccountRef & CallOptions): Promise<void> {
-    await this.#transport.json('DELETE', accountPath(ref), ref);
+  /** Deletes the account and its stored credentials; an OAuth grant is revoked at the provider. */
+  async deleteConnectedAccount(ref: AccountRef & AccountScope & CallOptions): Promise<void> {
+    await this.#transport.json('DELETE', accountPath(ref), { ...ref, query: scopeQuery(ref) });
+  }
+
+  /**
+   * Disconnects the account: its credentials are deleted and an OAuth grant revoked at the
+   * provider; the account stays, `DISCONNECTED` (proxy calls get `ACCOUNT_DISCONNECTED`), until
+   * a new authorization link connects it again.
+   *
+   * @example
+   * await client.actions.disconnectConnectedAccount({ connectionName: 'acme', identifier: 'user_123' });
+   */
+  async disconnectConnectedAccount(ref: AccountRef & AccountScope & CallOptions): Promise<{ connectedAccount: ConnectedAccount }> {
+    const body = await this.#transport.json<{ connected_account: object }>('POST', `${accountPath(ref)}/disconnect`, { ...ref, query: scopeQuery(ref) });
+    return { connectedAccount: toConnectedAccount(body.connected_account) };
   }
 
   /** One page of connections (the `connectionName`s your code can use). */
@@ -217,19 +273,4 @@ export class Actions {
     });
     return { connections: body.connections.map(toConnection), nextPageToken: body.next_page_token };
   }
-}
-
-function accountKey(options: { connectionName?: unknown; identifier?: unknown }): { connectionName: string; identifier: string } {
-  const connectionName = typeof options.connectionName === 'string' ? options.connectionName.trim() : '';
-  const identifier = typeof options.identifier === 'string' ? options.identifier.trim() : '';
-  if (!connectionName || !identifier) throw new TypeError('connectionName and identifier are required');
-  return { connectionName, identifier };
-}
-
-function accountPath(ref: AccountRef): string {
-  if ('connectedAccountId' in ref && typeof ref.connectedAccountId === 'string' && ref.connectedAccountId.trim() !== '') {
-    return `/api/v1/connected_accounts/${segment(ref.connectedAccountId.trim())}`;
-  }
-  const key = accountKey(ref as { connectionName?: unknown; identifier?: unknown });
-  return `/api/v1/connections/${segment(key.connectionName)}/connected_accounts/${segment(key.identifier)}`;
 }

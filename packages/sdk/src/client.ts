@@ -3,6 +3,8 @@ import { ApiClients } from './api-clients.ts';
 import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
+import { Tools } from './tools.ts';
+import { Mcp } from './mcp.ts';
 import { Transport } from './transport.ts';
 
 export const SDK_VERSION = '0.1.0';
@@ -36,6 +38,10 @@ export class ToolproxyClient {
   readonly connections: Connections;
   /** API clients (who may call this server). */
   readonly apiClients: ApiClients;
+  /** Tools: listing and OpenAPI import. */
+  readonly tools: Tools;
+  /** MCP server configs and the session tokens agents connect with. */
+  readonly mcp: Mcp;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -58,6 +64,8 @@ export class ToolproxyClient {
     this.connectors = new Connectors(transport);
     this.connections = new Connections(transport);
     this.apiClients = new ApiClients(transport);
+    this.tools = new Tools(transport);
+    this.mcp = new Mcp(transport);
   }
 }
 

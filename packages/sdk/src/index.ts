@@ -7,10 +7,22 @@
  * const result = await client.actions.request({ connectionName: 'acme', identifier: 'user_123', path: '/v1/customers' });
  */
 export { ToolproxyClient, SDK_VERSION, type ClientOptions } from './client.ts';
-export { Actions, type AccountKey, type AuthorizationLinkOptions, type ListConnectedAccountsOptions, type ListConnectionsOptions } from './actions.ts';
+export {
+  Actions,
+  type AccountKey,
+  type AccountScope,
+  type AuthorizationLinkOptions,
+  type ConnectedAccountPage,
+  type ListConnectedAccountsOptions,
+  type ListConnectionsOptions,
+  type SearchConnectedAccountsOptions,
+} from './actions.ts';
 export { Connectors, type ListConnectorsOptions } from './connectors.ts';
 export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';
+export { Tools, type ListToolsOptions, type ImportToolsOptions } from './tools.ts';
+export type { Tool, ToolDefinitionView, ToolImportResult } from './tool-types.ts';
+export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
 export { encodeQuery } from './proxy-request.ts';

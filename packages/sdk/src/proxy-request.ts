@@ -71,7 +71,7 @@ export function encodeProxyRequest(options: RequestOptions): EncodedRequest {
   const headers = new Headers(options.headers);
   // Set last, so caller headers cannot point the call at another account.
   headers.set('connection_name', options.connectionName.trim());
-  headers.set('identifier', options.identifier.trim());
+  headers.set('identifier', options.identifier);
   headers.delete('authorization');
 
   const path = options.path.startsWith('/') ? options.path : `/${options.path}`;

@@ -27,7 +27,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
 
 /** Our own refusal of the token, as opposed to anything else that answers 401. */
 const STALE_TOKEN_CODES = new Set(['UNAUTHENTICATED', 'TOKEN_EXPIRED']);
@@ -100,7 +100,11 @@ export class Transport {
 function queryString(query: Query | undefined): string {
   if (!query) return '';
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  for (const [name, value] of Object.entries(query)) {
+    // A list repeats the parameter (`tool_name=a&tool_name=b`).
+    if (Array.isArray(value)) for (const item of value) params.append(name, item);
+    else if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
   const text = params.toString();
   return text ? `?${text}` : '';
 }

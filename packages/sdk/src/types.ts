@@ -15,6 +15,9 @@ export interface ConnectedAccount {
   connector: string;
   status: AccountStatus;
   authorizationType: string;
+  /** The reference's organization and user, when the account was created with them. */
+  organizationId: string | null;
+  userId: string | null;
   /** Non-secret per-account values (template fields such as `domain`). Credentials are never returned. */
   apiConfig: Record<string, string>;
   hasCredentials: boolean;
@@ -104,6 +107,8 @@ export function toConnectedAccount(wire: Wire): ConnectedAccount {
     connector: wire.connector,
     status: wire.status,
     authorizationType: wire.authorization_type,
+    organizationId: wire.organization_id ?? null,
+    userId: wire.user_id ?? null,
     apiConfig: wire.api_config ?? {},
     hasCredentials: wire.has_credentials === true,
     tokenExpiresAt: optionalDate(wire.token_expires_at),

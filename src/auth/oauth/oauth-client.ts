@@ -47,6 +47,7 @@ export class OAuthClient {
 
   constructor(pattern: OAuthPattern, registration: OAuthClientRegistration, options: OAuthClientOptions) {
     const config = pattern.oauth_config;
+    const { authorizeUri, tokenUri } = endpointsOf(pattern);
     this.#pattern = pattern;
     this.#registration = registration;
     this.#options = options;
@@ -54,9 +55,9 @@ export class OAuthClient {
     this.#as = {
       // Without a configured issuer, `iss` is not compared (see validateCallback) and the
       // per-connection redirect URI keeps responses from different servers apart (O4).
-      issuer: config.issuer ?? new URL(config.token_uri).origin,
-      authorization_endpoint: config.authorize_uri,
-      token_endpoint: config.token_uri,
+      issuer: config.issuer ?? new URL(tokenUri).origin,
+      authorization_endpoint: authorizeUri,
+      token_endpoint: tokenUri,
       ...(config.revoke_uri ? { revocation_endpoint: config.revoke_uri } : {}),
     };
     this.#client = { client_id: registration.clientId, token_endpoint_auth_method: registration.authMethod };
@@ -69,7 +70,7 @@ export class OAuthClient {
   /** RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.2) and a single-use state; only `response_type=code` (O5). */
   async authorizationUrl(state: string, codeVerifier: string | null): Promise<string> {
     const config = this.#pattern.oauth_config;
-    const url = new URL(config.authorize_uri);
+    const url = new URL(endpointsOf(this.#pattern).authorizeUri);
     for (const [name, value] of Object.entries(this.#registration.extraAuthorizeParams)) url.searchParams.set(name, value);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.#registration.clientId);
@@ -176,7 +177,7 @@ export class OAuthClient {
   }
 
   #requestOptions(): oauth.TokenEndpointRequestOptions {
-    const insecureAllowed = isLoopbackHttp(this.#pattern.oauth_config.token_uri);
+    const insecureAllowed = isLoopbackHttp(endpointsOf(this.#pattern).tokenUri);
     return {
       signal: AbortSignal.timeout(this.#options.timeoutMs),
       headers: { accept: 'application/json' },
@@ -214,7 +215,19 @@ export function classifyTokenEndpointError(error: unknown): ToolproxyError {
   return new ToolproxyError('OAUTH_PROVIDER_UNAVAILABLE', { details: { reason: (error as Error)?.name ?? 'error' }, cause: error });
 }
 
-function isLoopbackHttp(uri: string): boolean {
+/**
+ * The endpoints of a saved connector. Saving fills them from the issuer's metadata when the
+ * author left them out (connectors/oauth-discovery.ts), so a stored OAUTH pattern always has them.
+ */
+function endpointsOf(pattern: OAuthPattern): { authorizeUri: string; tokenUri: string } {
+  const { authorize_uri: authorizeUri, token_uri: tokenUri } = pattern.oauth_config;
+  if (!authorizeUri || !tokenUri) {
+    throw new ToolproxyError('CONNECTOR_INVALID', { message: 'The connector has no authorize_uri or token_uri: save it again so they are discovered from its issuer.' });
+  }
+  return { authorizeUri, tokenUri };
+}
+
+export function isLoopbackHttp(uri: string): boolean {
   const url = new URL(uri);
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }

@@ -40,7 +40,13 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
         tags,
         summary: 'List connections',
         querystring: Type.Object({ connector: Type.Optional(Type.String({ maxLength: 200 })), ...PageQuery }),
-        response: { 200: Type.Object({ connections: Type.Array(Type.Ref('Connection')), next_page_token: Type.Union([Type.String(), Type.Null()]) }) },
+        response: {
+          200: Type.Object({
+            connections: Type.Array(Type.Ref('Connection')),
+            next_page_token: Type.Union([Type.String(), Type.Null()]),
+            total_size: Type.Integer({ description: 'How many connections match, across all pages.' }),
+          }),
+        },
       },
     },
     async (request) => {
@@ -48,7 +54,7 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
         { pageSize: request.query.page_size ?? 50, pageToken: request.query.page_token ?? null },
         { connector: request.query.connector },
       );
-      return { connections: page.items, next_page_token: page.nextPageToken };
+      return { connections: page.items, next_page_token: page.nextPageToken, total_size: page.totalSize ?? page.items.length };
     },
   );
 

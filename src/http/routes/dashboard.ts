@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { ToolproxyError } from '../../errors.ts';
+import { toToolproxyError } from '../error-handler.ts';
 import { type Brand, brandCss, logoSource } from '../pages/brand.ts';
 import { escapeHtml, page } from '../pages/html.ts';
 import { dashboardDistDir } from '../pages/package-files.ts';
@@ -58,7 +60,22 @@ export async function dashboardRoutes(app: FastifyInstance, options: { brand: Br
     return;
   }
 
-  await app.register(fastifyStatic, {
+  // The static files' own refusals (an encoded `..`, `%00` or `\\` in the path: @fastify/send
+  // answers 400 or 403) are the client's error: INVALID_URL, logged below error level.
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError, request, reply) => {
+      const status = error.statusCode ?? 500;
+      const mapped = status === 404 ? new ToolproxyError('ROUTE_NOT_FOUND') : status < 500 ? new ToolproxyError('INVALID_URL', { cause: error }) : toToolproxyError(error);
+      if (mapped.statusCode >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
+      else request.log.info({ code: mapped.code }, 'dashboard path refused');
+      return reply.code(mapped.statusCode).header('x-toolproxy-error', mapped.code).send(mapped.toBody());
+    });
+    await serveStatic(scope, dist, headers);
+  });
+}
+
+async function serveStatic(scope: FastifyInstance, dist: string, headers: Record<string, string>): Promise<void> {
+  await scope.register(fastifyStatic, {
     root: dist,
     prefix: '/dashboard',
     redirect: true,

@@ -100,6 +100,7 @@ const LINK_PAGES: Partial<Record<string, [string, string]>> = {
   LINK_INVALID: ['Link not valid', 'This authorization link is not valid. Ask the application for a new one.'],
   LINK_EXPIRED: ['Link expired', 'This authorization link has expired. Ask the application for a new one.'],
   LINK_USED: ['Link already used', 'This authorization link has already been used. Ask the application for a new one if you need to connect again.'],
+  LINK_SUPERSEDED: ['Link replaced', 'A newer authorization link was issued for this account, so this one no longer works. Use the newest link, or ask the application for a new one.'],
 };
 
 function failurePage(reply: FastifyReply, error: unknown, look: PageLook): FastifyReply {

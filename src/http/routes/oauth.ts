@@ -15,6 +15,7 @@ const FAILURES: Partial<Record<string, [string, string]>> = {
   OAUTH_PROVIDER_UNAVAILABLE: ['The provider is unavailable', 'The provider could not be reached. Open the authorization link again in a moment.'],
   LINK_USED: ['Link already used', 'This authorization link has already been used. Ask the application for a new one.'],
   LINK_EXPIRED: ['Link expired', 'This authorization link has expired. Ask the application for a new one.'],
+  LINK_SUPERSEDED: ['Link replaced', 'A newer authorization link was issued for this account, so this one no longer works. Use the newest link, or ask the application for a new one.'],
 };
 
 interface FlowOptions {

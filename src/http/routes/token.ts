@@ -60,7 +60,7 @@ function oauthError(error: string, cause: ToolproxyError) {
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. */
-function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+export function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

@@ -3,6 +3,9 @@ import type { StoreDialect } from '../dialect.ts';
 import { initialMigration } from './0001-initial.ts';
 import { oauthMigration } from './0002-oauth.ts';
 import { catalogMigration } from './0003-catalog.ts';
+import { accountsMigration } from './0005-accounts.ts';
+import { toolsMigration } from './0006-tools.ts';
+import { mcpMigration } from './0007-mcp.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -14,6 +17,9 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001-initial': initialMigration(dialect),
     '0002-oauth': oauthMigration(dialect),
     '0003-catalog': catalogMigration(),
+    '0005-accounts': accountsMigration(dialect),
+    '0006-tools': toolsMigration(dialect),
+    '0007-mcp': mcpMigration(dialect),
   };
 }
 

@@ -1,0 +1,67 @@
+/** Tools as the SDK returns them. `definition` keeps the API's field names: adapters pass `input_schema` on as it is. */
+
+export interface ToolDefinitionView {
+  name: string;
+  display_name: string;
+  description: string;
+  /** JSON Schema (2020-12) of the input. */
+  input_schema: Record<string, unknown>;
+  output_schema?: Record<string, unknown>;
+  annotations?: Record<string, boolean>;
+}
+
+export interface Tool {
+  id: string;
+  /** The connector's identifier. */
+  provider: string;
+  definition: ToolDefinitionView;
+  /** The request template, output projection, origin (catalog, custom, openapi) and version. */
+  metadata: { connector_id: string; origin: 'catalog' | 'custom' | 'openapi'; version: number; request: Record<string, unknown>; output?: Record<string, unknown> };
+  tags: string[];
+  /** true for the server's built-in tools (read-only). */
+  isDefault: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ToolImportResult {
+  dryRun: boolean;
+  connector: string;
+  document: { title: string; version: string; specification: string; operations: number; selected: number; pathPrefix: string };
+  tools: Array<{ name: string; method: string; path: string; action: 'create' | 'update' | 'unchanged' }>;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: Array<{ operation: string; operationId?: string; reason: string }>;
+  warnings: Array<{ tool: string; message: string }>;
+}
+
+type Wire = Record<string, any>;
+
+export function toTool(wire: Wire): Tool {
+  return {
+    id: wire.id,
+    provider: wire.provider,
+    definition: wire.definition,
+    metadata: wire.metadata,
+    tags: wire.tags ?? [],
+    isDefault: wire.is_default === true,
+    createdAt: new Date(wire.created_at),
+    updatedAt: new Date(wire.updated_at),
+  };
+}
+
+export function toToolImportResult(wire: Wire): ToolImportResult {
+  const { path_prefix: pathPrefix, ...document } = wire.document as Wire;
+  return {
+    dryRun: wire.dry_run === true,
+    connector: wire.connector,
+    document: { ...(document as Omit<ToolImportResult['document'], 'pathPrefix'>), pathPrefix },
+    tools: wire.tools,
+    created: wire.created,
+    updated: wire.updated,
+    unchanged: wire.unchanged,
+    skipped: (wire.skipped as Wire[]).map((s) => ({ operation: s.operation, ...(s.operation_id ? { operationId: s.operation_id } : {}), reason: s.reason })),
+    warnings: wire.warnings,
+  };
+}

@@ -46,7 +46,9 @@ describe('the bootstrap client with several instances on one Postgres', () => {
     if (!database) return t.skip('Postgres not reachable');
     const key = randomBytes(32).toString('base64');
     // The first start migrates the schema; the three under test then race on an empty api_clients.
-    const first = await createServer(loadConfig({ TOOLPROXY_DATA_DIR: await mkdtemp(join(tmpdir(), 'tp-bootstrap-')), DATABASE_URL: (database.options as { url: string }).url, TOOLPROXY_ENCRYPTION_KEY: key, TOOLPROXY_BOOTSTRAP_CLIENT_ID: 'migrator', TOOLPROXY_BOOTSTRAP_CLIENT_SECRET: 'm'.repeat(32), LOG_LEVEL: 'silent' }));
+    const migratorDir = await mkdtemp(join(tmpdir(), 'tp-bootstrap-'));
+    dirs.push(migratorDir);
+    const first = await createServer(loadConfig({ TOOLPROXY_DATA_DIR: migratorDir, DATABASE_URL: (database.options as { url: string }).url, TOOLPROXY_ENCRYPTION_KEY: key, TOOLPROXY_BOOTSTRAP_CLIENT_ID: 'migrator', TOOLPROXY_BOOTSTRAP_CLIENT_SECRET: 'm'.repeat(32), LOG_LEVEL: 'silent' }));
     await first.store.db.deleteFrom('api_clients').execute();
     await first.close();
 

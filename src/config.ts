@@ -44,6 +44,8 @@ export interface Config {
   mcpAllowedHosts: readonly string[];
   /** Look of the dashboard and the hosted pages. */
   brand: { name: string; color: string; logoUrl: string | undefined };
+  /** After SIGTERM, connections still open this long after the drain began are closed. */
+  shutdownDeadlineMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +95,7 @@ export const SETTINGS = [
   ['TOOLPROXY_BOOTSTRAP_CLIENT_SECRET', '(unset: generated)', 'Fix the bootstrap API client secret (at least 32 characters).'],
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
   ['TOOLPROXY_BRAND_COLOR', '#4f46e5', 'Accent colour of the dashboard and hosted pages (#rgb or #rrggbb).'],
+  ['TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', '25', 'On SIGTERM/SIGINT the server stops accepting connections, answers what is in flight with connection: close and closes idle connections at once; connections still open after this many seconds are closed. Keep it below the orchestrator\'s grace period (30 s by default in Kubernetes and Docker).'],
   ['TOOLPROXY_BRAND_LOGO_URL', '(unset: no logo)', 'Logo for the dashboard and hosted pages: an https:// URL (only its origin is allowed to load images) or a data:image/… URI.'],
 ] as const;
 
@@ -239,6 +242,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     mcpAllowedHosts,
     tls,
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
+    shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -15,6 +15,10 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: [415, 'Send the request body as application/json.'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is larger than this server accepts.'],
   ROUTE_NOT_FOUND: [404, 'No such endpoint. See /api/openapi.json for the API.'],
+  MALFORMED_REQUEST: [400, 'The request is not valid HTTP/1.1 and could not be read; see details.reason. The connection is closed.'],
+  HEADERS_TOO_LARGE: [431, 'The request headers are larger than this server accepts (16 KiB in all). The connection is closed.'],
+  REQUEST_TIMEOUT: [408, 'The request did not arrive in full in time. The connection is closed.'],
+  METHOD_NOT_ALLOWED: [405, 'This server is not a forward proxy: CONNECT is not supported. Call the Tool Proxy as /proxy/{path} with the connection_name and identifier headers.'],
   INVALID_URL: [400, 'The request URL is malformed (bad percent-encoding, a NUL byte, a backslash or a dot segment). Fix the URL.'],
   URL_TOO_LONG: [414, 'A path segment of the request URL is longer than this server accepts.'],
 

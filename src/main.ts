@@ -2,6 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
+import type { BootstrapClient } from './clients/bootstrap.ts';
 import { createServer, type Server, VERSION } from './server.ts';
 
 /**
@@ -25,12 +26,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env, stdout: No
     `  Hosted pages       : ${publicUrl}/connect/…  (authorization links)`,
     `  Database           : ${config.database.kind === 'sqlite' ? config.database.path : 'postgres (DATABASE_URL)'}`,
     `  Encryption key     : ${keyring.source === 'environment' ? 'TOOLPROXY_ENCRYPTION_KEY' : `${keyring.keyFile}${keyring.source === 'generated' ? ' (generated now: back it up; without it stored credentials are lost)' : ''}`}`,
-    `  Bootstrap API client${bootstrap.created ? ' (created now)' : ''}:`,
-    `    SCALEKIT_ENV_URL / TOOLPROXY_URL = ${publicUrl}`,
-    `    client_id     = ${bootstrap.clientId}`,
-    bootstrap.source === 'environment'
-      ? '    client_secret = (from TOOLPROXY_BOOTSTRAP_CLIENT_SECRET)'
-      : `    client_secret = ${bootstrap.clientSecret}`,
+    ...bootstrapLines(bootstrap, publicUrl),
   ];
   stdout.write(`${lines.join('\n')}\n`);
 
@@ -50,6 +46,28 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env, stdout: No
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   return server;
+}
+
+/**
+ * The bootstrap client in the banner. Its secret is shown once, by the start that created it
+ * (container logs keep what is printed); later starts say where it is kept instead.
+ */
+function bootstrapLines(bootstrap: BootstrapClient, publicUrl: string): string[] {
+  const head = [`  Bootstrap API client${bootstrap.created ? ' (created now)' : ''}:`, `    SCALEKIT_ENV_URL / TOOLPROXY_URL = ${publicUrl}`, `    client_id     = ${bootstrap.clientId}`];
+  switch (bootstrap.source) {
+    case 'environment':
+      return [...head, '    client_secret = (from TOOLPROXY_BOOTSTRAP_CLIENT_SECRET)'];
+    case 'file':
+      return bootstrap.clientSecret
+        ? [...head, `    client_secret = ${bootstrap.clientSecret}`, `    (shown this once; kept in ${bootstrap.file}, mode 0600, where the CLI finds it)`]
+        : [...head, `    client_secret = (not shown again: it is in ${bootstrap.file})`];
+    case 'database':
+      return [
+        ...head,
+        '    client_secret = (created by another instance sharing this database: shown once there, and kept in its data dir)',
+        ...(bootstrap.stale ? [`    ${bootstrap.stale} holds another client, which this database does not have`] : []),
+      ];
+  }
 }
 
 /** The one line a failed start prints. */

@@ -16,13 +16,14 @@ import { ApiClientsService } from './clients/api-clients-service.ts';
 import { AppTokenSigner } from './clients/app-tokens.ts';
 import { type BootstrapClient, ensureBootstrapClient } from './clients/bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { ALPN_PROTOCOLS, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
+import { ALPN_PROTOCOLS, type DualProtocolServer, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
 import type { NodeHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
 import { buildApp } from './http/app.ts';
+import { startDraining } from './http/draining.ts';
 import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
 import { createMcp } from './mcp/create-mcp.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
@@ -93,9 +94,16 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       tokenTtlSeconds: config.tokenTtlSeconds,
     });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
-    const forwarder = new Forwarder({ ...config.upstream, egress: new EgressPolicy({ allowCidrs: config.egressAllowCidrs }) });
+    const egress = new EgressPolicy({ allowCidrs: config.egressAllowCidrs });
+    const forwarder = new Forwarder({ ...config.upstream, egress });
     // RFC 8414: an OAUTH connector that gives only its issuer has its endpoints discovered when saved.
-    const connectors = new ConnectorsService({ store, clock, changes, discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs } });
+    const connectors = new ConnectorsService({
+      store,
+      clock,
+      changes,
+      discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs },
+      egressAllows: (address) => egress.allowsAddress(address),
+    });
     const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
     const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
     const clientFor = (connection: LoadedConnection) =>
@@ -234,6 +242,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         },
       );
     };
+    let listening: DualProtocolServer | undefined;
     return {
       app: ready,
       store,
@@ -241,11 +250,18 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       async listen(host, port) {
-        await listenDualProtocol(ready, { host, port, http2 });
+        listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
       },
       async close() {
-        await ready.close();
+        // Drain: what is in flight finishes (with connection: close), idle connections end now,
+        // and nothing outlives TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS.
+        const stopDraining = startDraining(ready.server, { deadlineMs: config.shutdownDeadlineMs, log: ready.log, onDeadline: () => listening?.destroyAll(), sockets: listening?.sockets ?? [] });
+        try {
+          await ready.close();
+        } finally {
+          stopDraining();
+        }
         await revocations.close();
         await relay?.close();
         await usage.close();

@@ -36,7 +36,8 @@ const address = await server.listen('127.0.0.1', 0);
 const tokenResponse = await app.inject({
   method: 'POST',
   url: '/oauth/token',
-  payload: { grant_type: 'client_credentials', client_id: bootstrap.clientId, client_secret: bootstrap.clientSecret },
+  // A fresh data dir: this start created the client, so the banner's one-time secret is here.
+  payload: { grant_type: 'client_credentials', client_id: bootstrap.clientId, client_secret: bootstrap.source === 'file' ? bootstrap.clientSecret : undefined },
 });
 const token = (tokenResponse.json() as { access_token: string }).access_token;
 const auth = { authorization: `Bearer ${token}` };

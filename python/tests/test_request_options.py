@@ -96,6 +96,7 @@ class RequestOptionsTest(unittest.TestCase):
         with self.assertRaises(ToolproxyConnectionError) as unreachable:
             ToolproxyClient(f"http://127.0.0.1:{port}", "id", "secret").actions.list_connections()
         self.assertEqual(unreachable.exception.code, "NETWORK_ERROR")
+        self.assertIn(f"at http://127.0.0.1:{port} (", str(unreachable.exception))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ class SeedFlowTest(unittest.TestCase):
         connector = client.connectors.create(harness.api_key_connector(self.upstream.url, harness.unique("Acme Py")))
         self.assertEqual(connector.definition["proxy_url"], f"{self.upstream.url}/api")
         self.assertNotIn("identifier", connector.definition)
+        self.assertEqual(connector.warnings, [])  # the test server allows its loopback upstream
+        private = client.connectors.create({**harness.api_key_connector(self.upstream.url, harness.unique("Intranet Py")), "proxy_url": "http://10.1.2.3/api"})
+        self.assertEqual([(w["code"], w["path"]) for w in private.warnings], [("UPSTREAM_ADDRESS_FORBIDDEN", "/proxy_url")])
+        client.connectors.delete(private.identifier)
         connection = client.connections.create(name=name, connector=connector.identifier)
         self.assertEqual(connection.type, "API_KEY")
         self.assertIn(name, [c.name for c in client.actions.list_connections(page_size=100).connections])

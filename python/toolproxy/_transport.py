@@ -123,9 +123,9 @@ class Transport:
         except urllib.error.URLError as error:
             if isinstance(error.reason, (socket.timeout, TimeoutError)):
                 raise ToolproxyTimeoutError(deadline.timeout or 0) from None
-            raise ToolproxyConnectionError(f"Could not reach the toolproxy server ({error.reason}).") from None
+            raise ToolproxyConnectionError(f"Could not reach the toolproxy server at {self.base_url} ({error.reason}).") from None
         except (ConnectionError, OSError) as error:
-            raise ToolproxyConnectionError(f"Could not reach the toolproxy server ({error}).") from None
+            raise ToolproxyConnectionError(f"Could not reach the toolproxy server at {self.base_url} ({error}).") from None
 
     def send(self, method: str, path: str, headers: Mapping[str, str], body: Body, replayable: bool, deadline: Deadline) -> Any:
         """One authenticated request; the response comes back unread.

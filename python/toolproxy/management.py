@@ -20,8 +20,10 @@ class Connectors:
 
     def create(self, definition: Mapping[str, Any], timeout: Optional[float] = None) -> Connector:
         """Creates a connector. An invalid definition raises ``ToolproxyApiError`` with code
-        ``CONNECTOR_INVALID`` and every problem in ``error.problems``."""
-        return Connector.from_wire(self._transport.json("POST", "/api/v1/custom-providers", body=dict(definition), timeout=timeout)["provider"])
+        ``CONNECTOR_INVALID`` and every problem in ``error.problems``; ``warnings`` says what the
+        saved connector will run into (a proxy_url the server may not call)."""
+        wire = self._transport.json("POST", "/api/v1/custom-providers", body=dict(definition), timeout=timeout)
+        return Connector.from_wire(wire["provider"], wire.get("warnings"))
 
     def get(self, identifier: str, timeout: Optional[float] = None) -> Connector:
         return Connector.from_wire(self._transport.json("GET", f"/api/v1/custom-providers/{segment(identifier)}", timeout=timeout)["provider"])
@@ -43,7 +45,7 @@ class Connectors:
     def replace(self, identifier: str, definition: Mapping[str, Any], timeout: Optional[float] = None) -> Connector:
         """Replaces the whole definition (fields left out are not kept)."""
         wire = self._transport.json("PUT", f"/api/v1/custom-providers/{segment(identifier)}", body=dict(definition), timeout=timeout)
-        return Connector.from_wire(wire["provider"])
+        return Connector.from_wire(wire["provider"], wire.get("warnings"))
 
     def delete(self, identifier: str, timeout: Optional[float] = None) -> None:
         """Refused with ``CONNECTOR_IN_USE`` while connections use it, and ``CONNECTOR_BUILT_IN`` for a built-in one."""

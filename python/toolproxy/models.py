@@ -99,9 +99,13 @@ class Connector:
     updated_at: Optional[datetime]
     #: The validated definition (defaults applied), without the read-only fields above.
     definition: Dict[str, Any] = field(default_factory=dict)
+    #: Only on what ``create`` and ``replace`` return: what the saved definition will run into when
+    #: used, e.g. ``{"code": "UPSTREAM_ADDRESS_FORBIDDEN", "path": "/proxy_url", "message": …}``
+    #: for a loopback or private proxy_url the server's egress policy refuses. It was saved anyway.
+    warnings: List[Dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def from_wire(cls, wire: Dict[str, Any]) -> "Connector":
+    def from_wire(cls, wire: Dict[str, Any], warnings: Optional[List[Dict[str, str]]] = None) -> "Connector":
         return cls(
             id=wire["id"],
             identifier=wire["identifier"],
@@ -110,6 +114,7 @@ class Connector:
             created_at=parse_time(wire.get("created_at")),
             updated_at=parse_time(wire.get("updated_at")),
             definition={k: v for k, v in wire.items() if k not in _CONNECTOR_READ_ONLY},
+            warnings=list(warnings or []),
         )
 
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { AccountRef, AccountStatus, ConnectedAccount } from '../../packages/sdk/src/index.ts';
+import type { AccountRef, AccountStatus, ConnectedAccount, ToolproxyClient } from '../../packages/sdk/src/index.ts';
 import { allPages, CliContext, type CliIo } from './context.ts';
-import { usageError } from './exit-codes.ts';
+import { CliError, EXIT, usageError } from './exit-codes.ts';
 import { cell, sanitize } from './table.ts';
 
 const STATUSES: readonly AccountStatus[] = ['ACTIVE', 'EXPIRED', 'PENDING_AUTH', 'PENDING_VERIFICATION', 'DISCONNECTED'];
@@ -106,13 +106,34 @@ export function registerAccounts(program: Command, io: CliIo): void {
   accounts
     .command('link <connection> <identifier>')
     .description('print a single-use authorization link for the user (creates the account if needed)')
-    .action(async (connection: string, identifier: string, _options: unknown, command: Command) => {
+    .option('-w, --wait', 'then wait until the account is ACTIVE (at once if it already is), so a script can go on to call it')
+    .action(async (connection: string, identifier: string, options: { wait?: boolean }, command: Command) => {
       const cli = new CliContext(io, command);
-      const result = await cli.client().actions.getAuthorizationLink({ connectionName: connection, identifier });
+      const client = cli.client();
+      const result = await client.actions.getAuthorizationLink({ connectionName: connection, identifier });
       cli.print({ link: result.link, expiry: result.expiry, connected_account_id: result.connectedAccount.id }, () => result.link);
       if (!cli.json) cli.err(`Valid until ${cell(result.expiry)}, once. Open it (or send it to the user) to connect the account.`);
+      if (options.wait) await waitUntilActive(cli, client, { connectionName: connection, identifier }, result.expiry);
     });
 }
+
+/** Polls the account until it is ACTIVE; gives up when the link has expired. */
+async function waitUntilActive(cli: CliContext, client: ToolproxyClient, ref: AccountRef, expiry: Date): Promise<void> {
+  let announced = false;
+  for (;;) {
+    const { connectedAccount: account } = await client.actions.getConnectedAccount(ref);
+    if (account.status === 'ACTIVE') {
+      if (announced) cli.err('The account is ACTIVE.');
+      return;
+    }
+    if (Date.now() >= expiry.getTime()) throw new CliError(EXIT.ERROR, `the link expired before the account became ACTIVE (status ${account.status}); run the command again for a new link`);
+    if (!announced && !cli.json) cli.err('Waiting until the account is ACTIVE (Ctrl-C to stop)…');
+    announced = true;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}
+
+const WAIT_POLL_MS = 1000;
 
 function refOf(first: string, identifier: string | undefined): AccountRef {
   if (identifier !== undefined) return { connectionName: first, identifier };

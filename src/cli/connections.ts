@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { Connection } from '../../packages/sdk/src/index.ts';
+import { type Connection, ToolproxyApiError } from '../../packages/sdk/src/index.ts';
 import { allPages, CliContext, type CliIo } from './context.ts';
+import { CliError, EXIT } from './exit-codes.ts';
 import { sanitize } from './table.ts';
 
 const columns = [
@@ -19,10 +20,30 @@ export function registerConnections(program: Command, io: CliIo): void {
     .description('create a connection')
     .requiredOption('-c, --connector <identifier>', 'the connector it uses')
     .option('--disabled', 'create it disabled')
-    .action(async (name: string, options: { connector: string; disabled?: boolean }, command: Command) => {
+    .option('--if-not-exists', 'succeed without a change when a connection of this name and connector exists (for scripts)')
+    .action(async (name: string, options: { connector: string; disabled?: boolean; ifNotExists?: boolean }, command: Command) => {
       const cli = new CliContext(io, command);
-      const connection = await cli.client().connections.create({ name, connector: options.connector, ...(options.disabled ? { enabled: false } : {}) });
-      cli.print(connection, () => `Created connection ${sanitize(connection.name)} (${sanitize(connection.connector)}, ${connection.type}).`);
+      const client = cli.client();
+      try {
+        const connection = await client.connections.create({ name, connector: options.connector, ...(options.disabled ? { enabled: false } : {}) });
+        cli.print(connection, () => `Created connection ${sanitize(connection.name)} (${sanitize(connection.connector)}, ${connection.type}).`);
+      } catch (error) {
+        if (!options.ifNotExists || !(error instanceof ToolproxyApiError) || error.code !== 'CONNECTION_EXISTS') throw error;
+        const existing = await client.connections.get(name);
+        if (existing.connector !== options.connector) {
+          throw new CliError(EXIT.ERROR, `connection ${sanitize(name)} exists with connector ${sanitize(existing.connector)}, not ${sanitize(options.connector)}`);
+        }
+        cli.print(existing, () => `Connection ${sanitize(existing.name)} already exists (${sanitize(existing.connector)}, ${existing.type}).`);
+      }
+    });
+
+  connections
+    .command('delete <name>')
+    .description('delete a connection (refused while it has connected accounts: delete them first)')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const cli = new CliContext(io, command);
+      await cli.client().connections.delete(name);
+      cli.print({ deleted: name }, () => `Deleted connection ${sanitize(name)}.`);
     });
 
   connections

@@ -57,6 +57,10 @@ export function registerConnectors(program: Command, io: CliIo): void {
         }
       }
       cli.table(applied, [{ header: 'action', value: (a) => a.action }, ...columns.map((c) => ({ header: c.header, value: (a: { connector: Connector }) => c.value(a.connector) }))], '', applied);
+      // Saved, but it will not work as it is (e.g. a loopback proxy_url the egress policy refuses).
+      for (const { connector } of applied) {
+        for (const warning of connector.warnings ?? []) cli.err(`warning: ${sanitize(connector.identifier)} ${sanitize(warning.path)}: ${sanitize(warning.message)}`);
+      }
     });
 
   connectors

@@ -49,7 +49,7 @@ export class CliContext {
    */
   client(): ToolproxyClient {
     const env = this.io.env;
-    const url = this.options.url ?? env.TOOLPROXY_URL ?? `http://localhost:${env.PORT || 3000}`;
+    const url = this.options.url ?? (env.TOOLPROXY_URL || defaultServerUrl(env));
     let clientId = this.options.clientId ?? env.TOOLPROXY_CLIENT_ID;
     let clientSecret = this.options.clientSecret ?? env.TOOLPROXY_CLIENT_SECRET;
     if (!clientId || !clientSecret) {
@@ -94,6 +94,11 @@ export class CliContext {
   table<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, value: unknown = rows): void {
     this.print(value, () => (rows.length === 0 ? empty : formatTable(rows, columns)));
   }
+}
+
+/** Where a local server listens by default: the port `start` would use. */
+export function defaultServerUrl(env: Record<string, string | undefined>): string {
+  return `http://localhost:${env.PORT || 3000}`;
 }
 
 /** Pages through a list call until the end. */

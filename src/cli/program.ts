@@ -4,7 +4,7 @@ import { registerAccounts } from './accounts.ts';
 import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
 import { registerConnectors } from './connectors.ts';
-import type { CliIo } from './context.ts';
+import { type CliIo, defaultServerUrl } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
 import { registerMcp } from './mcp.ts';
@@ -23,7 +23,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = new Command('toolproxy')
     .description('toolproxy: connectors, connections, connected accounts and the Tool Proxy, from the command line')
     .version(cliVersion())
-    .option('--url <url>', 'server URL (TOOLPROXY_URL; default http://localhost:3000)')
+    .option('--url <url>', `server URL (TOOLPROXY_URL; default ${defaultServerUrl(io.env)})`)
     .option('--client-id <id>', 'API client id (TOOLPROXY_CLIENT_ID; default: the local bootstrap client)')
     .option('--client-secret <secret>', 'API client secret (TOOLPROXY_CLIENT_SECRET)')
     .option('--data-dir <dir>', "a local server's data dir (TOOLPROXY_DATA_DIR; default ./data)")

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
 import { newId, newToken, sha256Hex } from '../ids.ts';
+import type { Repositories } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import { Secret } from '../vault/secret.ts';
 import type { AppTokenClaims, AppTokenSigner } from './app-tokens.ts';
@@ -46,14 +47,16 @@ export class ApiClientsService {
     this.#tokenTtlSeconds = deps.tokenTtlSeconds;
   }
 
+  /** `repos`: write through these (a transaction's) instead of the store's. */
   async create(
     name: string,
-    options: { clientId?: string; clientSecret?: string; isBootstrap?: boolean } = {},
+    options: { clientId?: string; clientSecret?: string; isBootstrap?: boolean; repos?: Pick<Repositories, 'apiClients'> } = {},
   ): Promise<{ client: ApiClientView; clientSecret: Secret }> {
-    const clientId = options.clientId ?? newToken('tpc_').slice(0, 28);
-    const clientSecret = options.clientSecret ?? newToken('tps_');
+    const clientId = options.clientId ?? newApiClientId();
+    const clientSecret = options.clientSecret ?? newApiClientSecret();
     const now = this.#clock();
-    await this.#store.apiClients.insert({
+    const repos = options.repos ?? this.#store;
+    await repos.apiClients.insert({
       id: newId('cli'),
       client_id: clientId,
       secret_hash: sha256Hex(clientSecret),
@@ -61,7 +64,7 @@ export class ApiClientsService {
       is_bootstrap: options.isBootstrap ? 1 : 0,
       created_at: now,
     });
-    const row = await this.#store.apiClients.findByClientId(clientId);
+    const row = await repos.apiClients.findByClientId(clientId);
     if (!row) throw new ToolproxyError('INTERNAL_ERROR', { message: 'api client vanished after insert' });
     return { client: toView(row), clientSecret: new Secret(clientSecret) };
   }
@@ -123,6 +126,9 @@ export class ApiClientsService {
     return claims.clientId;
   }
 }
+
+export const newApiClientId = (): string => newToken('tpc_').slice(0, 28);
+export const newApiClientSecret = (): string => newToken('tps_');
 
 function toView(row: { client_id: string; name: string; is_bootstrap: number; created_at: number; revoked_at: number | null }): ApiClientView {
   return {

@@ -27,6 +27,14 @@ export interface DualProtocolOptions {
   http2: Http2Handler;
 }
 
+export interface DualProtocolServer {
+  server: NetServer;
+  /** The open TCP connections (TLS sockets too), for a graceful shutdown. */
+  readonly sockets: Iterable<Socket>;
+  /** Ends what `app.close()` waits on besides HTTP/1.1 connections: HTTP/2 sessions and unsorted sockets. */
+  destroyAll(): void;
+}
+
 /**
  * One port for HTTP/1.1 and HTTP/2, as the Scalekit SDK needs (wire notes §3.4): its gRPC
  * transport speaks h2c with prior knowledge on `http://` (and h2 via ALPN on `https://`), while
@@ -37,9 +45,10 @@ export interface DualProtocolOptions {
  * keep-alive and close behave exactly as without this. When the app was built with TLS
  * (`https` options carrying `ALPN_PROTOCOLS`), the same sorting runs after the handshake.
  *
- * Returns the listening server (Fastify's); `app.close()` also ends the HTTP/2 sessions.
+ * Returns the listening server (Fastify's); `app.close()` also ends the HTTP/2 sessions (GOAWAY)
+ * and the connections that have not said which protocol they speak.
  */
-export async function listenDualProtocol(app: FastifyInstance, options: DualProtocolOptions): Promise<NetServer> {
+export async function listenDualProtocol(app: FastifyInstance, options: DualProtocolOptions): Promise<DualProtocolServer> {
   const server: NetServer = app.server;
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, (request, response) => {
     // RFC 9113 §8.1: once the response is complete (its trailers are out) while the request body
@@ -65,11 +74,22 @@ export async function listenDualProtocol(app: FastifyInstance, options: DualProt
     session.once('close', () => sessions.delete(session));
   });
 
-  sortConnections(server, h2);
+  // Connections still being sorted: a silent one would otherwise hold `close` for headersTimeout.
+  const unsorted = new Set<Socket>();
+  // Every TCP connection, whatever became of it (with TLS, also those still in their handshake).
+  const connections = new Set<Socket>();
+  const track = (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  };
+  server.on('connection', track);
+  sortConnections(server, h2, unsorted);
 
   app.addHook('preClose', (done) => {
     // GOAWAY: streams in flight finish, idle sessions end at once, clients reconnect elsewhere.
     for (const session of sessions) session.close();
+    // They have sent no request (not a full preface or request line): nothing is lost.
+    for (const socket of unsorted) socket.destroy();
     done();
   });
   await app.listen({ host: options.host, port: options.port });
@@ -77,12 +97,25 @@ export async function listenDualProtocol(app: FastifyInstance, options: DualProt
   // own (lib/server.js, multipleBindings); they need the same sorting.
   const bindings = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings');
   const extra = bindings ? ((app as unknown as Record<symbol, unknown>)[bindings] as NetServer[] | undefined) : undefined;
-  for (const secondary of extra ?? []) if (secondary !== server) sortConnections(secondary, h2);
-  return server;
+  for (const secondary of extra ?? []) {
+    if (secondary === server) continue;
+    secondary.on('connection', track);
+    sortConnections(secondary, h2, unsorted);
+    // Fastify forwards only `upgrade` from these: parser errors and CONNECT get the main server's answers too.
+    for (const event of ['clientError', 'connect']) secondary.on(event, (...args: unknown[]) => server.emit(event, ...args));
+  }
+  return {
+    server,
+    sockets: connections,
+    destroyAll() {
+      for (const session of sessions) session.destroy();
+      for (const socket of connections) socket.destroy();
+    },
+  };
 }
 
 /** Puts the sorting in front of an HTTP/1.1 (or HTTPS) server's own connection handling. */
-function sortConnections(server: NetServer, h2: http2.Http2Server): void {
+function sortConnections(server: NetServer, h2: http2.Http2Server, unsorted: Set<Socket>): void {
   const event = server instanceof tls.Server ? 'secureConnection' : 'connection';
   const http1 = server.listeners(event) as Array<(socket: Socket) => void>;
   server.removeAllListeners(event);
@@ -94,8 +127,17 @@ function sortConnections(server: NetServer, h2: http2.Http2Server): void {
   // Same patience as the HTTP/1.1 server has for a request's headers.
   const firstBytesMs = (server as { headersTimeout?: number }).headersTimeout || 60_000;
   server.on(event, (socket: Socket) => {
-    if ((socket as tls.TLSSocket).alpnProtocol === 'h2') toHttp2(socket);
-    else sortByPreface(socket, firstBytesMs, (isHttp2) => (isHttp2 ? toHttp2(socket) : toHttp1(socket)));
+    if ((socket as tls.TLSSocket).alpnProtocol === 'h2') {
+      toHttp2(socket);
+      return;
+    }
+    unsorted.add(socket);
+    sortByPreface(socket, firstBytesMs, (isHttp2) => {
+      unsorted.delete(socket);
+      if (isHttp2) toHttp2(socket);
+      else toHttp1(socket);
+    });
+    socket.once('close', () => unsorted.delete(socket));
   });
 }
 

@@ -13,6 +13,8 @@ const BY_HTTP_STATUS: Readonly<Record<number, Code>> = {
   401: Code.Unauthenticated,
   403: Code.PermissionDenied,
   404: Code.NotFound,
+  // 408 and 431 (and CONNECT's 405) are refusals of the HTTP/1.1 parser (src/http/client-errors.ts); gRPC never sees them.
+  408: Code.DeadlineExceeded,
   409: Code.FailedPrecondition,
   410: Code.FailedPrecondition,
   413: Code.ResourceExhausted,
@@ -21,6 +23,7 @@ const BY_HTTP_STATUS: Readonly<Record<number, Code>> = {
   415: Code.InvalidArgument,
   422: Code.InvalidArgument,
   429: Code.ResourceExhausted,
+  431: Code.ResourceExhausted,
   500: Code.Internal,
   501: Code.Unimplemented,
   // Not Unavailable: the SDK retries 14 with backoff, and a provider error is not transient.

@@ -10,6 +10,7 @@ import { identifierSlug } from '../tools/tool-context.ts';
 import { syncCatalogTools, writeConnectorTools } from '../tools/tool-writes.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
+import { type AddressCheck, type DefinitionWarning, egressWarnings } from './egress-warnings.ts';
 import { type DiscoveryOptions, withDiscoveredEndpoints } from './oauth-discovery.ts';
 import { assertValidDefinition, type ValidationOptions } from './validate-definition.ts';
 
@@ -30,6 +31,12 @@ export interface LoadedConnector {
   pattern: AuthPattern;
 }
 
+/** A created or replaced connector, and what its definition will run into when it is used. */
+export interface SavedConnector {
+  provider: ConnectorView;
+  warnings: DefinitionWarning[];
+}
+
 /** What `filter.provider_type` asks for (the reference's ProviderType): built-in, custom or both. */
 export type ConnectorKind = 'DEFAULT' | 'CUSTOM' | 'ALL';
 
@@ -41,6 +48,7 @@ export class ConnectorsService {
   readonly #clock: Clock;
   readonly #changes: ChangeFeed;
   readonly #discovery: DiscoveryOptions | undefined;
+  readonly #egressAllows: AddressCheck | undefined;
 
   constructor(deps: {
     store: Store;
@@ -48,11 +56,14 @@ export class ConnectorsService {
     changes: ChangeFeed;
     /** RFC 8414 / OpenID discovery of OAuth endpoints from an `issuer` (absent: endpoints must be given). */
     discovery?: DiscoveryOptions;
+    /** The egress policy's check, to warn at save time about URLs it will refuse. */
+    egressAllows?: AddressCheck;
   }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#discovery = deps.discovery;
+    this.#egressAllows = deps.egressAllows;
   }
 
   /**
@@ -71,7 +82,7 @@ export class ConnectorsService {
    * carry the identifier, which is known only now: a display name whose identifier is taken gets
    * a suffixed one, and the tools are checked again against it.
    */
-  async create(input: unknown): Promise<ConnectorView> {
+  async create(input: unknown): Promise<SavedConnector> {
     let definition = await this.#validated(input);
     const identifier = await this.#freeIdentifier(definition.display_name);
     if (definition.tools !== undefined && identifier !== identifierSlug(definition.display_name)) {
@@ -94,7 +105,7 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, row.id, tools, { origin: 'custom', now, removeOthers: true });
     });
     if (tools !== undefined && tools.length > 0) this.#changes.configChanged();
-    return toView(row, stored);
+    return this.#saved(toView(row, stored), stored);
   }
 
   async get(idOrIdentifier: string): Promise<ConnectorView> {
@@ -112,7 +123,7 @@ export class ConnectorsService {
    * Full replacement (PUT): the reference's guide says omitted fields are not preserved, so the
    * whole definition is validated again. The auth type cannot change under existing connections.
    */
-  async replace(idOrIdentifier: string, input: unknown): Promise<ConnectorView> {
+  async replace(idOrIdentifier: string, input: unknown): Promise<SavedConnector> {
     const current = await this.load(idOrIdentifier);
     assertCustom(current.row);
     const { tools, ...definition } = await this.#validated(input, { identifier: current.row.identifier });
@@ -137,7 +148,11 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, current.row.id, tools, { origin: 'custom', now: patch.updated_at, removeOthers: true });
     });
     this.#changes.configChanged();
-    return toView({ ...current.row, ...patch }, definition);
+    return this.#saved(toView({ ...current.row, ...patch }, definition), definition);
+  }
+
+  #saved(provider: ConnectorView, definition: ConnectorDefinition): SavedConnector {
+    return { provider, warnings: this.#egressAllows ? egressWarnings(definition, this.#egressAllows) : [] };
   }
 
   async delete(idOrIdentifier: string): Promise<void> {

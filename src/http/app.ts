@@ -19,6 +19,7 @@ import type { McpServices } from '../mcp/create-mcp.ts';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
 import { authorizationServerRoutes } from './routes/authorization-server.ts';
 import { requireAppToken } from './authenticate.ts';
+import { handleClientError, refuseConnect } from './client-errors.ts';
 import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
@@ -89,12 +90,18 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // Slowloris: a request must arrive in full within this time (checklist P13).
     requestTimeout: 120_000,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    // Requests the HTTP parser refuses get the documented error body too (src/http/client-errors.ts).
+    clientErrorHandler: handleClientError,
+    // While draining, a request on a connection already open is served, with connection: close
+    // (src/http/draining.ts), rather than refused with a 503 outside the documented error shape.
+    return503OnClosing: false,
     // A URL the router cannot read (`/api/v1/connections/%`, an over-long parameter) answers in our shape.
     frameworkErrors,
     ...(options.https ? { https: options.https } : {}),
   });
 
   installErrorHandling(app);
+  app.server.on('connect', refuseConnect(app.log));
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(formbody);
   await app.register(swagger, {

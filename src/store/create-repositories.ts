@@ -25,7 +25,7 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     connections: connectionsRepository(db, dialect),
     accounts: accountsRepository(db, dialect),
     authorizationSessions: authorizationSessionsRepository(db),
-    apiClients: apiClientsRepository(db),
+    apiClients: apiClientsRepository(db, dialect),
     encryptionKeys: encryptionKeysRepository(db),
     secrets: secretsRepository(db),
     requestLog: requestLogRepository(db, dialect),

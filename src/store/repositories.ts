@@ -271,6 +271,14 @@ export interface ApiClientRepository {
   findByClientId(clientId: string): Promise<ApiClientRow | undefined>;
   list(): Promise<ApiClientRow[]>;
   revoke(clientId: string, now: number): Promise<boolean>;
+  /** The database's first bootstrap client (revoked or not), if it ever had one. */
+  findBootstrap(): Promise<ApiClientRow | undefined>;
+  /**
+   * Inside `store.transaction`: until it ends, no other instance gets past this call (Postgres
+   * advisory lock), so instances starting together on one database create one bootstrap client.
+   * SQLite has one writer at a time already.
+   */
+  lockBootstrap(): Promise<void>;
 }
 
 export interface EncryptionKeyRepository {

@@ -55,6 +55,17 @@ describe('CLI: the seed flow', () => {
     assert.deepEqual(JSON.parse(list.stdout).map((c: { identifier: string }) => c.identifier), ['acme-billing']);
   });
 
+  test('connectors apply warns on stderr about a proxy_url the server will refuse to call (and in --json)', async () => {
+    const file = join(workDir, 'private.yaml');
+    await writeFile(file, stringify({ ...apiKeyConnector(upstream.url), display_name: 'Private Billing', proxy_url: 'http://10.9.8.7/api' }));
+    const applied = await cli(['connectors', 'apply', '-f', file], env);
+    assert.equal(applied.code, EXIT.OK, applied.stderr);
+    assert.match(applied.stderr, /^warning: private-billing \/proxy_url: 10\.9\.8\.7 is a loopback, private or reserved address: calls to it will be refused with UPSTREAM_ADDRESS_FORBIDDEN unless TOOLPROXY_EGRESS_ALLOW_CIDRS allows it\.\n$/);
+    const json = await cli(['connectors', 'apply', '-f', file, '--json'], env);
+    assert.equal(JSON.parse(json.stdout)[0].connector.warnings[0].code, 'UPSTREAM_ADDRESS_FORBIDDEN');
+    assert.equal((await cli(['connectors', 'delete', 'private-billing'], env)).code, EXIT.OK);
+  });
+
   test('connectors list shows the built-in catalog next to custom connectors', async () => {
     const all = await cli(['connectors', 'list'], env);
     assert.equal(all.code, EXIT.OK, all.stderr);
@@ -75,6 +86,28 @@ describe('CLI: the seed flow', () => {
     assert.match(list.stdout, /NAME\s+CONNECTOR\s+TYPE\s+ENABLED\s+CREATED\nacme\s+acme-billing\s+API_KEY\s+yes\s+\d{4}-/);
   });
 
+  test('connections create --if-not-exists can be re-run; another connector under the name is still an error', async () => {
+    const again = await cli(['connections', 'create', 'acme', '--connector', 'acme-billing', '--if-not-exists'], env);
+    assert.equal(again.code, EXIT.OK, again.stderr);
+    assert.equal(again.stdout, 'Connection acme already exists (acme-billing, API_KEY).\n');
+    const other = await cli(['connections', 'create', 'acme', '--connector', 'stripe', '--if-not-exists'], env);
+    assert.equal(other.code, EXIT.ERROR);
+    assert.match(other.stderr, /connection acme exists with connector acme-billing, not stripe/);
+    const plain = await cli(['connections', 'create', 'acme', '--connector', 'acme-billing'], env);
+    assert.equal(plain.code, EXIT.ERROR);
+    assert.match(plain.stderr, /\[CONNECTION_EXISTS\]/);
+  });
+
+  test('connections delete removes a connection; a missing one is CONNECTION_NOT_FOUND', async () => {
+    assert.equal((await cli(['connections', 'create', 'spare', '--connector', 'acme-billing'], env)).code, EXIT.OK);
+    const deleted = await cli(['connections', 'delete', 'spare'], env);
+    assert.equal(deleted.code, EXIT.OK, deleted.stderr);
+    assert.equal(deleted.stdout, 'Deleted connection spare.\n');
+    const again = await cli(['connections', 'delete', 'spare'], env);
+    assert.equal(again.code, EXIT.ERROR);
+    assert.match(again.stderr, /\[CONNECTION_NOT_FOUND\]/);
+  });
+
   test('accounts link prints the link; before the form is submitted, request is refused (ACCOUNT_NOT_ACTIVE, exit 1)', async () => {
     const link = await cli(['accounts', 'link', 'acme', 'user_123'], env);
     assert.equal(link.code, EXIT.OK, link.stderr);
@@ -90,6 +123,25 @@ describe('CLI: the seed flow', () => {
     assert.match(account.stdout, /status\s+ACTIVE/);
     assert.match(account.stdout, /credentials\s+stored \(never shown\)/);
     assert.ok(!account.stdout.includes(API_KEY));
+  });
+
+  test('accounts link --wait returns once the form is submitted, and at once for an ACTIVE account', async () => {
+    const waiting = cli(['accounts', 'link', 'acme', 'user_wait', '--wait'], env);
+    // The command is waiting; the user opens the printed link (here: the latest link of user_wait).
+    let link: string | undefined;
+    for (let i = 0; i < 50 && !link; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const { body } = await server.api('GET', '/api/v1/connected_accounts?connection_name=acme&identifier=user_wait');
+      if (body?.connected_accounts?.length) link = (await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'acme', identifier: 'user_wait' })).body.link;
+    }
+    await submitHostedForm(link!, server.url);
+    const done = await waiting;
+    assert.equal(done.code, EXIT.OK, done.stderr);
+    assert.match(done.stderr, /Waiting until the account is ACTIVE[\s\S]*The account is ACTIVE\.\n$/);
+    const again = await cli(['accounts', 'link', 'acme', 'user_wait', '--wait'], env);
+    assert.equal(again.code, EXIT.OK, again.stderr);
+    assert.doesNotMatch(again.stderr, /Waiting/);
+    assert.equal((await cli(['accounts', 'delete', 'acme', 'user_wait'], env)).code, EXIT.OK);
   });
 
   test('request GET prints the upstream JSON; the key was injected', async () => {
@@ -246,6 +298,15 @@ describe('CLI: validation, usage and errors', () => {
     assert.equal(wrong.code, EXIT.ERROR);
     assert.match(wrong.stderr, /\[INVALID_CLIENT\]/);
     assert.ok(!wrong.stderr.includes('tps_wrong'));
+  });
+
+  test('an unreachable server is named in the error; --help shows the default URL of PORT', async () => {
+    const down = await cli(['connections', 'list'], { TOOLPROXY_DATA_DIR: server.dataDir, PORT: '9' });
+    assert.equal(down.code, EXIT.ERROR);
+    assert.match(down.stderr, /^toolproxy: \[NETWORK_ERROR\] Could not reach the toolproxy server at http:\/\/localhost:9 \(/);
+    const help = await cli(['--help'], { PORT: '4123' });
+    assert.equal(help.code, EXIT.OK);
+    assert.match(help.stdout, /TOOLPROXY_URL; default\s+http:\/\/localhost:4123\)/);
   });
 
   test('--json errors are JSON on stderr with the stable code', async () => {

@@ -134,8 +134,11 @@ describe("the SDK's error types", () => {
     const error = await failure(wrong.getAuthorizationLink({ connectionName: 'acme', identifier: 'alice' }));
     assert.equal(error.name, 'AxiosError');
     assert.equal(error.response.status, 401);
+    // RFC 6749 §5.2: `error` and `error_description`, plus our stable code.
     assert.equal(error.response.data.error, 'invalid_client');
+    assert.equal(typeof error.response.data.error_description, 'string');
     assert.equal(error.response.data.code, 'INVALID_CLIENT');
+    assert.equal(error.response.headers['x-toolproxy-error'], 'INVALID_CLIENT');
     assert.ok(!inspect(error, { depth: null }).includes('tps_not-the-secret'), 'the secret is not in the error');
     // And the server is none the worse for it.
     assert.equal((await actions.getConnectedAccount({ connectionName: 'acme', identifier: 'alice' })).connectedAccount?.identifier, 'alice');

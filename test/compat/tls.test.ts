@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { loadConfig } from '../../src/config.ts';
 import { createServer, type Server } from '../../src/server.ts';
-import { freePort } from '../helpers/server.ts';
+import { bootstrapCredentials, freePort } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { runReferenceExample } from './run-example.ts';
 import { selfSignedCertificate } from './tls-cert.ts';
@@ -63,7 +63,7 @@ after(async () => {
 });
 
 test('the reference example over https: gRPC on h2 via ALPN, token and proxy on HTTP/1.1', async () => {
-  const { clientId, clientSecret } = server.bootstrap;
+  const { clientId, clientSecret } = bootstrapCredentials(server, 'tls');
   const issued = await call('POST', '/oauth/token', `grant_type=client_credentials&client_id=${clientId}&client_secret=${encodeURIComponent(clientSecret)}`);
   assert.equal(issued.status, 200);
   const token = issued.body.access_token as string;

@@ -445,6 +445,30 @@ describe('dashboard in a real browser', { skip }, () => {
     await screenshot(page, '13-request-log');
   });
 
+  step('a connector whose proxy_url the egress policy refuses is saved with a warning that says so', async () => {
+    await goTo('Connectors', 'Connectors');
+    await page.getByRole('link', { name: 'New connector' }).click();
+    await heading('New connector').waitFor();
+    await page.getByLabel('Definition').fill(
+      [
+        'display_name: Intranet API',
+        'proxy_url: http://10.20.30.40/api',
+        'auth_patterns:',
+        '  - type: BEARER',
+        '    fields:',
+        '      - { field_name: token, label: Token, input_type: password, required: true }',
+      ].join('\n'),
+    );
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    const warning = page.getByRole('alert').filter({ hasText: 'Intranet API is saved, but calls to it will be refused' });
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /Line 2: \/proxy_url\s+10\.20\.30\.40 is a loopback, private or reserved address[\s\S]*TOOLPROXY_EGRESS_ALLOW_CIDRS/);
+    await accessible('connector saved with a warning');
+    await screenshot(page, '16-connector-saved-with-warning');
+    await page.getByRole('link', { name: 'Back to connectors' }).click();
+    await page.getByRole('row').filter({ hasText: 'intranet-api' }).waitFor();
+  });
+
   test('the strict CSP did not block anything the dashboard needs', () => {
     // Refused calls (4xx) the test made on purpose are logged by the browser too; anything else is a bug.
     assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e)), []);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -59,6 +59,7 @@ describe('starting the server', () => {
       assert.match(stdout, /listening on http:\/\/127\.0\.0\.1:\d+/);
       assert.match(stdout, /Hosted pages\s+: http:\/\/localhost:\d+\/connect\//);
       assert.match(stdout, /created now/);
+      assert.match(stdout, /\(shown this once; kept in .*bootstrap-client\.json, mode 0600, where the CLI finds it\)/);
       assert.equal(statSync(join(dataDir, 'encryption.key')).mode & 0o777, 0o600);
       assert.equal(statSync(join(dataDir, 'bootstrap-client.json')).mode & 0o777, 0o600);
       assert.equal(statSync(join(dataDir, 'toolproxy.db')).mode & 0o777, 0o600);
@@ -73,14 +74,18 @@ describe('starting the server', () => {
     }
   });
 
-  test('a restart prints the same bootstrap client and creates nothing new', async () => {
+  test('a restart names the same bootstrap client and where its secret is kept, but never prints the secret again', async () => {
     const first = await start({ TOOLPROXY_DATA_DIR: dataDir });
     await stop(first.child);
     const second = await start({ TOOLPROXY_DATA_DIR: dataDir });
     await stop(second.child);
-    assert.equal(field(second.stdout, 'client_id'), field(first.stdout, 'client_id'));
-    assert.equal(field(second.stdout, 'client_secret'), field(first.stdout, 'client_secret'));
-    assert.doesNotMatch(second.stdout, /created now/);
+    const saved = JSON.parse(readFileSync(join(dataDir, 'bootstrap-client.json'), 'utf8')) as { client_id: string; client_secret: string };
+    for (const { stdout } of [first, second]) {
+      assert.equal(field(stdout, 'client_id'), saved.client_id);
+      assert.ok(!stdout.includes(saved.client_secret), 'container logs keep what is printed: the secret is shown only when created');
+      assert.match(stdout, new RegExp(`client_secret = \\(not shown again: it is in ${join(dataDir, 'bootstrap-client.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`));
+      assert.doesNotMatch(stdout, /created now/);
+    }
   });
 
   test('refuses to start with a key that does not match the database (S6), in one line', async () => {

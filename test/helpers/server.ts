@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,29 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Bootstrap credentials by database, for instances that share one (the first one made them). */
+const credentialsByDatabase = new Map<string, { clientId: string; clientSecret: string }>();
+
+/**
+ * The bootstrap client's credentials, as an operator finds them: the data dir's file, or (an
+ * instance that shares its database with another) the ones the first instance created.
+ */
+export function bootstrapCredentials(server: Server, databaseKey: string, env: Record<string, string | undefined> = {}): { clientId: string; clientSecret: string } {
+  const { bootstrap } = server;
+  if (bootstrap.source === 'environment' && env.TOOLPROXY_BOOTSTRAP_CLIENT_SECRET) {
+    return { clientId: bootstrap.clientId, clientSecret: env.TOOLPROXY_BOOTSTRAP_CLIENT_SECRET };
+  }
+  if (bootstrap.source === 'file') {
+    const saved = JSON.parse(readFileSync(bootstrap.file, 'utf8')) as { client_id: string; client_secret: string };
+    const credentials = { clientId: saved.client_id, clientSecret: saved.client_secret };
+    credentialsByDatabase.set(databaseKey, credentials);
+    return credentials;
+  }
+  const shared = credentialsByDatabase.get(databaseKey);
+  if (bootstrap.source === 'database' && shared?.clientId === bootstrap.clientId) return shared;
+  throw new Error(`no bootstrap credentials for ${bootstrap.clientId} (${bootstrap.source}): pass TOOLPROXY_BOOTSTRAP_CLIENT_ID/SECRET`);
 }
 
 /** Starts a real server on loopback with its own data dir (and the given database). */
@@ -90,7 +114,15 @@ export async function startTestServer(
   if (options.dualProtocol) await server.listen('127.0.0.1', port);
   else await server.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
-  const { clientId, clientSecret } = server.bootstrap;
+  let credentials: { clientId: string; clientSecret: string };
+  try {
+    credentials = bootstrapCredentials(server, options.database?.options.kind === 'sqlite' ? options.database.options.path : (env.DATABASE_URL ?? dataDir), env);
+  } catch (error) {
+    // A server left listening would keep the test file's process alive.
+    await server.close();
+    throw error;
+  }
+  const { clientId, clientSecret } = credentials;
 
   const token = async () => {
     const response = await fetch(`${url}/oauth/token`, {

@@ -54,6 +54,25 @@ describe('connectors', () => {
     assert.equal((await server.api('GET', `/api/v1/custom-providers/${identifier}`)).body.error.code, 'CONNECTOR_NOT_FOUND');
   });
 
+  test('create and replace warn about a proxy_url the egress policy will refuse; the connector is saved all the same', async () => {
+    const clean = await server.api('POST', '/api/v1/custom-providers', { ...apiKeyConnector, display_name: 'Public API' });
+    assert.deepEqual(clean.body.warnings, []);
+    const created = await server.api('POST', '/api/v1/custom-providers', { ...apiKeyConnector, display_name: 'Metadata API', proxy_url: 'http://169.254.169.254/latest' });
+    assert.equal(created.status, 201);
+    assert.deepEqual(
+      created.body.warnings.map((w: { code: string; path: string }) => [w.code, w.path]),
+      [['UPSTREAM_ADDRESS_FORBIDDEN', '/proxy_url']],
+    );
+    const { identifier } = created.body.provider;
+    const replaced = await server.api('PUT', `/api/v1/custom-providers/${identifier}`, { ...apiKeyConnector, display_name: 'Metadata API', proxy_url: 'https://10.20.30.40/v1' });
+    assert.equal(replaced.status, 200);
+    assert.equal(replaced.body.warnings[0].code, 'UPSTREAM_ADDRESS_FORBIDDEN');
+    assert.equal((await server.api('GET', `/api/v1/custom-providers/${identifier}`)).body.provider.proxy_url, 'https://10.20.30.40/v1');
+    // The test server allows loopback (TOOLPROXY_EGRESS_ALLOW_CIDRS): no warning for it here.
+    const loopback = await server.api('POST', '/api/v1/custom-providers', { ...apiKeyConnector, display_name: 'Local API', proxy_url: 'http://localhost:4000' });
+    assert.deepEqual(loopback.body.warnings, []);
+  });
+
   test('serves the connector definition JSON Schema', async () => {
     const response = await fetch(`${server.url}/api/connector-definition.schema.json`);
     assert.equal(response.status, 200);

@@ -189,11 +189,13 @@ describe('tokens, timeouts and aborts', () => {
     await assert.rejects(call, { name: 'AbortError' });
   });
 
-  test('an unreachable server is a NETWORK_ERROR', async () => {
-    const nowhere = new ToolproxyClient(`http://127.0.0.1:${await freePort()}`, 'id', 'secret');
+  test('an unreachable server is a NETWORK_ERROR that names the URL it tried', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const nowhere = new ToolproxyClient(url, 'id', 'secret');
     await assert.rejects(nowhere.actions.listConnections(), (error: unknown) => {
       assert.ok(error instanceof ToolproxyConnectionError);
       assert.equal(error.code, 'NETWORK_ERROR');
+      assert.ok(error.message.includes(`at ${url} (`), error.message);
       return true;
     });
   });

@@ -157,13 +157,16 @@ export async function renderConnectorEditor({ main, params, signal }: PageContex
       return;
     }
     try {
-      const { provider } = await busy(save, () =>
+      const { provider, warnings = [] } = await busy(save, () =>
         editing
-          ? api.put<{ provider: Provider }>(`/api/v1/custom-providers/${encodeURIComponent(editing)}`, definition)
-          : api.post<{ provider: Provider }>('/api/v1/custom-providers', definition),
+          ? api.put<Saved>(`/api/v1/custom-providers/${encodeURIComponent(editing)}`, definition)
+          : api.post<Saved>('/api/v1/custom-providers', definition),
       );
       announce(`Connector ${provider.display_name} saved`);
-      navigate('/connectors');
+      if (warnings.length === 0) return navigate('/connectors');
+      // Saved, but it will not work as it is: say so before the user moves on.
+      const located = await locate(editor.value, warnings);
+      form.replaceWith(savedWithWarnings(provider, located));
     } catch (error) {
       if (error instanceof ApiError && error.problems.length > 0) {
         const located = await locate(editor.value, error.problems);
@@ -175,6 +178,38 @@ export async function renderConnectorEditor({ main, params, signal }: PageContex
     }
   });
   main.append(form);
+}
+
+/** What the server says a saved definition will run into (a proxy_url its egress policy refuses). */
+interface Saved {
+  provider: Provider;
+  warnings?: Array<{ code: string; path: string; message: string }>;
+}
+
+function savedWithWarnings(provider: Provider, warnings: Located[]): HTMLElement {
+  const heading = h('h2', { tabindex: '-1' }, `${provider.display_name} is saved, but calls to it will be refused`);
+  const box = h(
+    'div',
+    { class: 'card' },
+    h(
+      'div',
+      { class: 'alert alert-info', role: 'alert' },
+      heading,
+      h(
+        'ul',
+        { class: 'problem-list' },
+        warnings.map((warning) => h('li', {}, h('code', {}, `${warning.line ? `Line ${warning.line}: ` : ''}${warning.path}`), ` ${warning.message}`)),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h('a', { href: `#/connectors/${encodeURIComponent(provider.identifier)}/edit`, class: 'btn' }, 'Edit connector'),
+      h('a', { href: '#/connectors', class: 'btn btn-secondary' }, 'Back to connectors'),
+    ),
+  );
+  window.setTimeout(() => heading.focus(), 0);
+  return box;
 }
 
 function goToLine(editor: HTMLTextAreaElement, line: number): void {

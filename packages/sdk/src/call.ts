@@ -6,6 +6,8 @@ export type Fetch = typeof globalThis.fetch;
 export interface CallContext {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** The server's base URL, named when it cannot be reached. */
+  server?: string | undefined;
 }
 
 /**
@@ -32,7 +34,8 @@ function translate(error: unknown, context: CallContext, timeout?: AbortSignal):
   if (error instanceof TypeError && error.cause !== undefined) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message ?? error.message;
-    return new ToolproxyConnectionError(`Could not reach the toolproxy server (${detail}).`, error);
+    const where = context.server ? ` at ${context.server}` : '';
+    return new ToolproxyConnectionError(`Could not reach the toolproxy server${where} (${detail}).`, error);
   }
   return error;
 }

@@ -1,6 +1,6 @@
 import { ToolproxyError } from './errors.ts';
 import { type CallOptions, segment, type Transport } from './transport.ts';
-import { type Connector, type ConnectorDefinition, toConnector } from './types.ts';
+import { type Connector, type ConnectorDefinition, type ConnectorWarning, toConnector } from './types.ts';
 
 export interface ListConnectorsOptions extends CallOptions {
   pageSize?: number;
@@ -21,7 +21,8 @@ export class Connectors {
 
   /**
    * Creates a connector from a definition. An invalid definition is refused with every problem
-   * listed: `ToolproxyApiError` with code `CONNECTOR_INVALID` and `error.problems`.
+   * listed: `ToolproxyApiError` with code `CONNECTOR_INVALID` and `error.problems`. `warnings`
+   * says what the saved connector will run into (a `proxy_url` the server may not call).
    *
    * @example
    * const connector = await client.connectors.create({
@@ -31,8 +32,8 @@ export class Connectors {
    * connector.identifier; // 'acme-billing'
    */
   async create(definition: ConnectorDefinition, options: CallOptions = {}): Promise<Connector> {
-    const body = await this.#transport.json<{ provider: object }>('POST', '/api/v1/custom-providers', { ...options, body: definition });
-    return toConnector(body.provider);
+    const body = await this.#transport.json<{ provider: object; warnings?: ConnectorWarning[] }>('POST', '/api/v1/custom-providers', { ...options, body: definition });
+    return { ...toConnector(body.provider), warnings: body.warnings ?? [] };
   }
 
   async get(identifier: string, options: CallOptions = {}): Promise<Connector> {
@@ -50,8 +51,8 @@ export class Connectors {
 
   /** Replaces the whole definition (fields left out are not kept). Built-in connectors are refused (`CONNECTOR_BUILT_IN`). */
   async replace(identifier: string, definition: ConnectorDefinition, options: CallOptions = {}): Promise<Connector> {
-    const body = await this.#transport.json<{ provider: object }>('PUT', `/api/v1/custom-providers/${segment(identifier)}`, { ...options, body: definition });
-    return toConnector(body.provider);
+    const body = await this.#transport.json<{ provider: object; warnings?: ConnectorWarning[] }>('PUT', `/api/v1/custom-providers/${segment(identifier)}`, { ...options, body: definition });
+    return { ...toConnector(body.provider), warnings: body.warnings ?? [] };
   }
 
   /** Refused with `CONNECTOR_IN_USE` while connections use it, and with `CONNECTOR_BUILT_IN` for a built-in one. */

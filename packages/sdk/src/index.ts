@@ -47,4 +47,5 @@ export type {
   Connection,
   Connector,
   ConnectorDefinition,
+  ConnectorWarning,
 } from './types.ts';

@@ -14,6 +14,7 @@ interface CachedToken {
  * and concurrent callers wait on the same request (single flight).
  */
 export class TokenSource {
+  readonly #baseUrl: string;
   readonly #url: string;
   readonly #clientId: string;
   readonly #clientSecret: string;
@@ -23,6 +24,7 @@ export class TokenSource {
   #pending: Promise<string> | undefined;
 
   constructor(options: { baseUrl: string; clientId: string; clientSecret: string; fetch: Fetch; now: () => number }) {
+    this.#baseUrl = options.baseUrl;
     this.#url = `${options.baseUrl}/oauth/token`;
     this.#clientId = options.clientId;
     this.#clientSecret = options.clientSecret;
@@ -35,7 +37,7 @@ export class TokenSource {
     if (this.#cached && this.#cached.renewAt > this.#now()) return this.#cached.value;
     // The shared request is not tied to one caller's signal: a caller that gives up must not
     // fail the others waiting on it.
-    this.#pending ??= this.#fetchToken({ timeoutMs: context.timeoutMs }).finally(() => (this.#pending = undefined));
+    this.#pending ??= this.#fetchToken({ timeoutMs: context.timeoutMs, server: this.#baseUrl }).finally(() => (this.#pending = undefined));
     return this.#pending;
   }
 

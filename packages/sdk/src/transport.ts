@@ -45,7 +45,7 @@ export class Transport {
   }
 
   context(options: CallOptions = {}): CallContext {
-    return { timeoutMs: options.timeoutMs ?? this.#options.timeoutMs, signal: options.signal };
+    return { timeoutMs: options.timeoutMs ?? this.#options.timeoutMs, signal: options.signal, server: this.baseUrl };
   }
 
   /**

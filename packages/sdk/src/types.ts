@@ -61,6 +61,20 @@ export interface Connector {
   updatedAt: Date;
   /** The validated definition, defaults applied, without the read-only fields above. */
   definition: ConnectorDefinition;
+  /**
+   * Only on what `create`, `replace` and `apply` return: what the saved definition will run into
+   * when used, e.g. `UPSTREAM_ADDRESS_FORBIDDEN` for a loopback or private `proxy_url` the
+   * server's egress policy refuses to call. The connector was saved all the same.
+   */
+  warnings?: ConnectorWarning[];
+}
+
+export interface ConnectorWarning {
+  /** The error code a call will meet. */
+  code: string;
+  /** JSON pointer of the field (`/proxy_url`). */
+  path: string;
+  message: string;
 }
 
 export interface ApiClient {

@@ -6,6 +6,13 @@ import { errorResponses, PageQuery } from '../schemas.ts';
 
 const IdentifierParams = Type.Object({ identifier: Type.String({ maxLength: 200 }) });
 const ProviderResponse = Type.Object({ provider: Type.Ref('Provider') });
+/** Create and replace also say what the definition will run into when used (the save succeeded). */
+const SavedProviderResponse = Type.Object({
+  provider: Type.Ref('Provider'),
+  warnings: Type.Array(Type.Object({ code: Type.String(), path: Type.String(), message: Type.String() }), {
+    description: 'E.g. UPSTREAM_ADDRESS_FORBIDDEN: a URL the egress policy will refuse to call (TOOLPROXY_EGRESS_ALLOW_CIDRS).',
+  }),
+});
 
 /** Connectors (reference §1.1): the built-in catalog, read-only, and custom ones ("bring your own connector"). */
 export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsService): void {
@@ -16,8 +23,8 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
 
   api.post(
     '/api/v1/custom-providers',
-    { schema: { tags, summary: 'Create a custom connector', body: definitionBody, response: { 201: ProviderResponse, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send({ provider: await connectors.create(request.body) }),
+    { schema: { tags, summary: 'Create a custom connector', body: definitionBody, response: { 201: SavedProviderResponse, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await connectors.create(request.body)),
   );
 
   api.get(
@@ -56,10 +63,10 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
         summary: 'Replace a custom connector definition (send every field: omitted fields are not kept); built-in ones are refused',
         params: IdentifierParams,
         body: definitionBody,
-        response: { 200: ProviderResponse, ...errorResponses },
+        response: { 200: SavedProviderResponse, ...errorResponses },
       },
     },
-    async (request) => ({ provider: await connectors.replace(request.params.identifier, request.body) }),
+    async (request) => connectors.replace(request.params.identifier, request.body),
   );
 
   api.delete(

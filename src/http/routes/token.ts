@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiClientsService } from '../../clients/api-clients-service.ts';
 import { ToolproxyError } from '../../errors.ts';
+import { toToolproxyError } from '../error-handler.ts';
 
 /**
  * `POST /oauth/token`, RFC 6749 §4.4 client credentials. Credentials in the form body
@@ -16,6 +17,18 @@ export function tokenRoutes(app: FastifyInstance, clients: ApiClientsService): v
         summary: 'Exchange API client credentials for a short-lived bearer token',
         consumes: ['application/x-www-form-urlencoded'],
       },
+      // What fails before the handler (an unreadable or oversized body, a content type no parser
+      // takes) is answered in the §5.2 shape too: OAuth clients read `error`, not `error.code`.
+      errorHandler: (error, request, reply) => {
+        const mapped = toToolproxyError(error);
+        if (mapped.statusCode >= 500) request.log.error({ err: error, code: mapped.code }, 'token request failed');
+        else request.log.debug({ code: mapped.code }, 'token request refused');
+        void reply
+          .code(mapped.statusCode)
+          .header('cache-control', 'no-store')
+          .header('x-toolproxy-error', mapped.code)
+          .send(oauthError(mapped.statusCode >= 500 ? 'server_error' : 'invalid_request', mapped));
+      },
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
@@ -24,16 +37,16 @@ export function tokenRoutes(app: FastifyInstance, clients: ApiClientsService): v
       const clientId = fromBasic?.clientId ?? body.client_id;
       const clientSecret = fromBasic?.clientSecret ?? body.client_secret;
       if (body.grant_type !== 'client_credentials') {
-        return reply.code(400).send(oauthError('unsupported_grant_type', new ToolproxyError('UNSUPPORTED_GRANT_TYPE')));
+        return reply.code(400).header('x-toolproxy-error', 'UNSUPPORTED_GRANT_TYPE').send(oauthError('unsupported_grant_type', new ToolproxyError('UNSUPPORTED_GRANT_TYPE')));
       }
       if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || clientId.length > 200 || clientSecret.length > 500) {
-        return reply.code(401).send(oauthError('invalid_client', new ToolproxyError('INVALID_CLIENT')));
+        return reply.code(401).header('x-toolproxy-error', 'INVALID_CLIENT').send(oauthError('invalid_client', new ToolproxyError('INVALID_CLIENT')));
       }
       try {
         return await clients.issueToken(clientId, clientSecret);
       } catch (error) {
         if (error instanceof ToolproxyError && error.code === 'INVALID_CLIENT') {
-          return reply.code(401).header('www-authenticate', 'Basic realm="toolproxy"').send(oauthError('invalid_client', error));
+          return reply.code(401).header('www-authenticate', 'Basic realm="toolproxy"').header('x-toolproxy-error', error.code).send(oauthError('invalid_client', error));
         }
         throw error;
       }
@@ -41,8 +54,9 @@ export function tokenRoutes(app: FastifyInstance, clients: ApiClientsService): v
   );
 }
 
+/** RFC 6749 §5.2 plus our stable code; a 5xx keeps its cause in the log (`toBody` hides it). */
 function oauthError(error: string, cause: ToolproxyError) {
-  return { error, error_description: cause.message, code: cause.code };
+  return { error, error_description: cause.toBody().error.message, code: cause.code };
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. */

@@ -139,7 +139,7 @@ describe('tools API', () => {
     const missing = await server.api('GET', '/api/v1/tools/scoped');
     assert.equal(missing.body.error.code, 'VALIDATION_FAILED');
     const bad = await server.api('GET', '/api/v1/tools/scoped?identifier=a%0Ab');
-    assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
+    assert.equal(bad.body.error.code, 'INVALID_IDENTIFIER');
   });
 
   test('the OpenAPI document describes the tools routes', async () => {

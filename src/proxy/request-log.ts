@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.ts';
 import type { NewRequestLogRow, RequestLogFilter } from '../store/repositories.ts';
+import type { Actor, Door } from './call.ts';
 import type { Store } from '../store/store.ts';
 import { bucketize, type StatsBucket } from './request-log-stats.ts';
 
-/** One proxied call as the route saw it. `path` has no query values (`/v1/customers?limit=…`). */
+/** One proxied call as the pipeline saw it. `path` has no query values (`/v1/customers?limit=…`). */
 export interface ProxyCallRecord {
   /** Epoch ms when the call arrived. */
   startedAt: number;
@@ -18,6 +19,12 @@ export interface ProxyCallRecord {
   bytesOut: number;
   /** Our error code (catalogue code, or CLIENT_CLOSED when the caller went away); null when the upstream answered. */
   errorCode: string | null;
+  /** The front door; `proxy` when absent. */
+  door?: Door;
+  /** Tool and MCP calls: the tool and this execution of it. */
+  toolName?: string | null;
+  executionId?: string | null;
+  actor?: Actor | null;
 }
 
 export interface RequestLogEntry {
@@ -33,6 +40,25 @@ export interface RequestLogEntry {
   bytes_in: number;
   bytes_out: number;
   error_code: string | null;
+  door: Door;
+  tool_name: string | null;
+  execution_id: string | null;
+  actor: Actor | null;
+}
+
+/**
+ * `/v1/customers?limit=3&api_key=sk` → `/v1/customers?limit=…&api_key=…`: the names help
+ * debugging, the values may carry anything (S13).
+ */
+export function withoutQueryValues(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const names = url
+    .slice(mark + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=…`);
+  return `${url.slice(0, mark)}?${names.join('&')}`;
 }
 
 /** Entries waiting for a flush beyond this are dropped (and counted): the log never grows memory without bound. */
@@ -120,6 +146,12 @@ export class RequestLog {
       bytes_in: call.bytesIn,
       bytes_out: call.bytesOut,
       error_code: call.errorCode,
+      door: call.door ?? 'proxy',
+      // A tool's name and an execution id come from our own records, but bound them like the rest.
+      tool_name: call.toolName?.slice(0, 200) ?? null,
+      execution_id: call.executionId?.slice(0, 100) ?? null,
+      actor_type: call.actor?.type ?? null,
+      actor_id: call.actor?.id ?? null,
     });
     if (this.#pending.length >= EAGER_FLUSH && !this.#eager) {
       this.#eager = true;
@@ -187,6 +219,10 @@ export class RequestLog {
       bytes_in: row.bytes_in,
       bytes_out: row.bytes_out,
       error_code: row.error_code,
+      door: row.door as Door,
+      tool_name: row.tool_name,
+      execution_id: row.execution_id,
+      actor: row.actor_type === null || row.actor_id === null ? null : { type: row.actor_type as Actor['type'], id: row.actor_id },
     }));
     return { entries, next_before: rows.length > limit ? entries[entries.length - 1]!.id : null };
   }

@@ -5,7 +5,10 @@ import type { Database } from './schema.ts';
 
 /** Most rows per INSERT (the service sends smaller batches; see RequestLog). */
 const INSERT_CHUNK = 200;
-const COLUMNS = ['created_at', 'connection_name', 'account_id', 'method', 'path', 'status', 'latency_ms', 'bytes_in', 'bytes_out', 'error_code'] as const;
+const COLUMNS = [
+  'created_at', 'connection_name', 'account_id', 'method', 'path', 'status', 'latency_ms', 'bytes_in', 'bytes_out', 'error_code',
+  'door', 'tool_name', 'execution_id', 'actor_type', 'actor_id',
+] as const;
 
 /**
  * The batch insert is written as plain parameterised SQL: the log receives a row per proxied
@@ -38,7 +41,8 @@ export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect
         .leftJoin('connected_accounts as ca', 'ca.id', 'rl.account_id')
         .select([
           'rl.id', 'rl.created_at', 'rl.connection_name', 'rl.account_id', 'rl.method', 'rl.path', 'rl.status',
-          'rl.latency_ms', 'rl.bytes_in', 'rl.bytes_out', 'rl.error_code', 'ca.identifier',
+          'rl.latency_ms', 'rl.bytes_in', 'rl.bytes_out', 'rl.error_code', 'rl.door', 'rl.tool_name', 'rl.execution_id',
+          'rl.actor_type', 'rl.actor_id', 'ca.identifier',
         ])
         .orderBy('rl.id', 'desc')
         .limit(limit);
@@ -46,6 +50,9 @@ export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect
       if (filter.connectionName !== undefined) query = query.where('rl.connection_name', '=', filter.connectionName);
       if (filter.accountId !== undefined) query = query.where('rl.account_id', '=', filter.accountId);
       if (filter.identifier !== undefined) query = query.where('ca.identifier', '=', filter.identifier);
+      if (filter.door !== undefined) query = query.where('rl.door', '=', filter.door);
+      if (filter.toolName !== undefined) query = query.where('rl.tool_name', '=', filter.toolName);
+      if (filter.executionId !== undefined) query = query.where('rl.execution_id', '=', filter.executionId);
       const status = filter.status;
       if (status?.kind === 'exact') query = query.where('rl.status', '=', status.status);
       if (status?.kind === 'range') query = query.where('rl.status', '>=', status.from).where('rl.status', '<', status.to);

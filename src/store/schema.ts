@@ -138,6 +138,12 @@ export interface RequestLogTable {
   bytes_in: ColumnType<number, number | undefined, number>;
   bytes_out: ColumnType<number, number | undefined, number>;
   error_code: string | null;
+  /** 0004-pipeline: the front door (`proxy`, `tool`, `mcp`), the tool and its execution, who called. */
+  door: ColumnType<string, string | undefined, string>;
+  tool_name: ColumnType<string | null, string | null | undefined, string | null>;
+  execution_id: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ConnectorRow = Selectable<ConnectorTable>;

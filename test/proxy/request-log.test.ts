@@ -59,6 +59,10 @@ for (const database of databases) {
         bytes_in: 6,
         bytes_out: 512,
         error_code: null,
+        door: 'proxy',
+        tool_name: null,
+        execution_id: null,
+        actor: null,
       });
       const rest = await requestLog.list({ before: Number(first.next_before) }, 10);
       assert.deepEqual(rest.entries.map((e) => e.status), [203, 202, 201, 200]);

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../dialect.ts';
 import { initialMigration } from './0001-initial.ts';
 import { oauthMigration } from './0002-oauth.ts';
 import { catalogMigration } from './0003-catalog.ts';
+import { pipelineMigration } from './0004-pipeline.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -14,6 +15,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001-initial': initialMigration(dialect),
     '0002-oauth': oauthMigration(dialect),
     '0003-catalog': catalogMigration(),
+    '0004-pipeline': pipelineMigration(),
   };
 }
 

@@ -87,6 +87,30 @@ for (const database of databases) {
       await requestLog.close();
     });
 
+    test('keeps the door, tool, execution and actor of each call (0004-pipeline) and filters by them', async () => {
+      await store.db.deleteFrom('request_log').execute();
+      const requestLog = log();
+      const actor = { type: 'api_client', id: 'tpc_abc' } as const;
+      requestLog.record(call({ status: 200 }));
+      requestLog.record(call({ status: 201, door: 'tool', toolName: 'create_customer', executionId: 'exec_1', actor }));
+      requestLog.record(call({ status: 202, door: 'mcp', toolName: 'create_customer', executionId: 'exec_2', actor: { type: 'mcp_client', id: 'mcp_9' } }));
+      requestLog.record(call({ status: 203, door: 'tool', toolName: 'list_invoices', executionId: 'exec_3', actor }));
+      const listed = (await requestLog.list({}, 50)).entries;
+      assert.deepEqual(listed.map((e) => [e.status, e.door, e.tool_name, e.execution_id, e.actor]), [
+        [203, 'tool', 'list_invoices', 'exec_3', actor],
+        [202, 'mcp', 'create_customer', 'exec_2', { type: 'mcp_client', id: 'mcp_9' }],
+        [201, 'tool', 'create_customer', 'exec_1', actor],
+        [200, 'proxy', null, null, null],
+      ]);
+      const statuses = async (filter: Parameters<RequestLog['list']>[0]) => (await requestLog.list(filter, 50)).entries.map((e) => e.status);
+      assert.deepEqual(await statuses({ door: 'tool' }), [203, 201]);
+      assert.deepEqual(await statuses({ door: 'proxy' }), [200]);
+      assert.deepEqual(await statuses({ toolName: 'create_customer' }), [202, 201]);
+      assert.deepEqual(await statuses({ door: 'tool', toolName: 'create_customer' }), [201]);
+      assert.deepEqual(await statuses({ executionId: 'exec_3' }), [203]);
+      await requestLog.close();
+    });
+
     test('retention: prune keeps the newest maxRows and drops entries older than maxAge', async () => {
       await store.db.deleteFrom('request_log').execute();
       const requestLog = log(5, 60_000);

@@ -10,12 +10,15 @@ export type ForwardableHeaders = Record<string, string | string[]>;
 /**
  * Where a call's answer goes. The relay step hands it the upstream's status, headers (already
  * filtered) and body once; `deliver` never rejects: a body that broke off comes back as
- * `error`, and the pipeline records why. `open` and `close` bracket the call, whatever happens,
- * so a sink can tell the call when its caller is gone (`call.control.callerClosed()`).
+ * `error`, the relay step records why and calls `abort`. `open` and `close` bracket the call,
+ * whatever happens, so a sink can tell the call when its caller is gone
+ * (`call.control.callerClosed()`).
  */
 export interface ResponseSink {
   open(call: Call): void;
   deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult>;
+  /** The body broke off after the status line: say so the only way left. */
+  abort(): void;
   close(): void;
 }
 
@@ -46,13 +49,15 @@ export class RelaySink implements ResponseSink {
   /** Called right before the status line goes out: a framework that owns the response lets go of it here. */
   protected takeOver(): void {}
 
-  async deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult> {
+  deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult> {
     this.takeOver();
-    const response = this.#response;
-    response.writeHead(status, headers);
-    const result = await relay(body, response);
-    if (result.error !== undefined) response.destroy();
-    return result;
+    this.#response.writeHead(status, headers);
+    return relay(body, this.#response);
+  }
+
+  /** The status line is out: the only honest signal left is an aborted response. */
+  abort(): void {
+    this.#response.destroy();
   }
 
   close(): void {
@@ -89,6 +94,9 @@ export class CollectingSink implements ResponseSink {
   }
 
   close(): void {}
+
+  /** Nothing went anywhere yet: `result()` throws the call's error. */
+  abort(): void {}
 
   deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult> {
     const max = this.#maxBytes;

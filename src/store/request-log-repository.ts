@@ -22,10 +22,23 @@ function insertStatement(rows: number, dialect: StoreDialect): string {
   return `insert into request_log (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
 }
 
+/** A row's values in COLUMNS order, read by name (one shape, no keyed lookups per value). */
+function pushValues(row: NewRequestLogRow, into: unknown[]): void {
+  into.push(
+    row.created_at, row.connection_name, row.account_id ?? null, row.method, row.path, row.status, row.latency_ms, row.bytes_in ?? 0,
+    row.bytes_out ?? 0, row.error_code ?? null, row.door ?? 'proxy', row.tool_name ?? null, row.execution_id ?? null,
+    row.actor_type ?? null, row.actor_id ?? null,
+  );
+}
+
 export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect): RequestLogRepository {
+  // Under load every chunk has the same size: its statement text is built once.
+  const statements = new Map<number, string>();
   const insert = (rows: readonly NewRequestLogRow[]) => {
-    const sql = insertStatement(rows.length, dialect);
-    const parameters = rows.flatMap((row) => COLUMNS.map((column) => row[column] ?? null));
+    let sql = statements.get(rows.length);
+    if (sql === undefined) statements.set(rows.length, (sql = insertStatement(rows.length, dialect)));
+    const parameters: unknown[] = [];
+    for (const row of rows) pushValues(row, parameters);
     return db.executeQuery(CompiledQuery.raw(sql, parameters));
   };
 

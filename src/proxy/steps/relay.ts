@@ -25,6 +25,7 @@ export class RelayStep implements PipelineStep {
     record.bytesOut = relayed.bytes;
     if (relayed.error === undefined) return;
     response.body.destroy();
+    call.sink.abort();
     if (call.control.callerGone) {
       record.errorCode = 'CLIENT_CLOSED';
       call.error = call.control.reason as Error;

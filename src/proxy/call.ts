@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { Actor } from '../actor.ts';
 import type { ToolproxyError } from '../errors.ts';
 import type { ResolvedAccount } from './account-resolver.ts';
 import { CallControl } from './call-control.ts';
@@ -10,12 +11,6 @@ import type { ResponseSink } from './sinks.ts';
 
 /** The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP `tools/call`. */
 export type Door = 'proxy' | 'tool' | 'mcp';
-
-/** Who made a call, for the request log now and for policies and the audit trail later. */
-export interface Actor {
-  readonly type: 'api_client' | 'hosted_link' | 'dashboard' | 'mcp_client' | 'system';
-  readonly id: string;
-}
 
 /**
  * Which connected account a call uses: the `/proxy` routing headers (connection name and the

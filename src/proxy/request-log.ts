@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { NewRequestLogRow, RequestLogFilter } from '../store/repositories.ts';
-import type { Actor, Door } from './call.ts';
+import type { Actor } from '../actor.ts';
+import type { Door } from './call.ts';
 import type { Store } from '../store/store.ts';
 import { bucketize, type StatsBucket } from './request-log-stats.ts';
 

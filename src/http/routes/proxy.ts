@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../../proxy/call.ts';
 import { CallerGoneError } from '../../proxy/call-control.ts';
 import { ConcurrencyLimitError } from '../../proxy/concurrency-limiter.ts';
 import { isProxyMethod } from '../../proxy/header-policy.ts';
@@ -40,9 +39,8 @@ export async function proxyRoutes(app: FastifyInstance, deps: { pipeline: ProxyP
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const pathAndQuery = (request.raw.url ?? PREFIX).slice(PREFIX.length);
     const body = (request.body as Readable | undefined) ?? null;
-    const actor: Actor | null = request.clientId === undefined ? null : { type: 'api_client', id: request.clientId };
     try {
-      await pipeline.run(proxyRequest(request.method, pathAndQuery, request.headers, body), { door: 'proxy', actor }, new ReplySink(reply));
+      await pipeline.run(proxyRequest(request.method, pathAndQuery, request.headers, body), { door: 'proxy', actor: request.actor ?? null }, new ReplySink(reply));
     } catch (error) {
       if (error instanceof CallerGoneError) {
         // Nobody is left to answer.

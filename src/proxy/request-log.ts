@@ -47,6 +47,13 @@ export interface RequestLogEntry {
   actor: Actor | null;
 }
 
+/** The stored `<type>:<id>` back as an Actor (the type never holds a colon; an id may). */
+function actorOf(stored: string | null): Actor | null {
+  if (stored === null) return null;
+  const colon = stored.indexOf(':');
+  return { type: stored.slice(0, colon) as Actor['type'], id: stored.slice(colon + 1) };
+}
+
 /**
  * `/v1/customers?limit=3&api_key=sk` → `/v1/customers?limit=…&api_key=…`: the names help
  * debugging, the values may carry anything (S13).
@@ -151,8 +158,7 @@ export class RequestLog {
       // A tool's name and an execution id come from our own records, but bound them like the rest.
       tool_name: call.toolName?.slice(0, 200) ?? null,
       execution_id: call.executionId?.slice(0, 100) ?? null,
-      actor_type: call.actor?.type ?? null,
-      actor_id: call.actor?.id ?? null,
+      actor: call.actor == null ? null : `${call.actor.type}:${call.actor.id}`,
     });
     if (this.#pending.length >= EAGER_FLUSH && !this.#eager) {
       this.#eager = true;
@@ -223,7 +229,7 @@ export class RequestLog {
       door: row.door as Door,
       tool_name: row.tool_name,
       execution_id: row.execution_id,
-      actor: row.actor_type === null || row.actor_id === null ? null : { type: row.actor_type as Actor['type'], id: row.actor_id },
+      actor: actorOf(row.actor),
     }));
     return { entries, next_before: rows.length > limit ? entries[entries.length - 1]!.id : null };
   }

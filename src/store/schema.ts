@@ -142,8 +142,8 @@ export interface RequestLogTable {
   door: ColumnType<string, string | undefined, string>;
   tool_name: ColumnType<string | null, string | null | undefined, string | null>;
   execution_id: ColumnType<string | null, string | null | undefined, string | null>;
-  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
-  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `<type>:<id>`, e.g. `api_client:tpc_…` (see src/actor.ts). */
+  actor: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ConnectorRow = Selectable<ConnectorTable>;

@@ -93,12 +93,12 @@ for (const database of databases) {
       const actor = { type: 'api_client', id: 'tpc_abc' } as const;
       requestLog.record(call({ status: 200 }));
       requestLog.record(call({ status: 201, door: 'tool', toolName: 'create_customer', executionId: 'exec_1', actor }));
-      requestLog.record(call({ status: 202, door: 'mcp', toolName: 'create_customer', executionId: 'exec_2', actor: { type: 'mcp_client', id: 'mcp_9' } }));
+      requestLog.record(call({ status: 202, door: 'mcp', toolName: 'create_customer', executionId: 'exec_2', actor: { type: 'mcp_client', id: 'https://agent.example/client:9' } }));
       requestLog.record(call({ status: 203, door: 'tool', toolName: 'list_invoices', executionId: 'exec_3', actor }));
       const listed = (await requestLog.list({}, 50)).entries;
       assert.deepEqual(listed.map((e) => [e.status, e.door, e.tool_name, e.execution_id, e.actor]), [
         [203, 'tool', 'list_invoices', 'exec_3', actor],
-        [202, 'mcp', 'create_customer', 'exec_2', { type: 'mcp_client', id: 'mcp_9' }],
+        [202, 'mcp', 'create_customer', 'exec_2', { type: 'mcp_client', id: 'https://agent.example/client:9' }],
         [201, 'tool', 'create_customer', 'exec_1', actor],
         [200, 'proxy', null, null, null],
       ]);
@@ -108,6 +108,9 @@ for (const database of databases) {
       assert.deepEqual(await statuses({ toolName: 'create_customer' }), [202, 201]);
       assert.deepEqual(await statuses({ door: 'tool', toolName: 'create_customer' }), [201]);
       assert.deepEqual(await statuses({ executionId: 'exec_3' }), [203]);
+      // Rows of both doors interleaved in one batch keep the order they were recorded in.
+      for (let i = 0; i < 6; i++) requestLog.record(call({ status: 210 + i, ...(i % 2 === 1 ? { door: 'tool', toolName: 't', executionId: `x${i}` } : {}) }));
+      assert.deepEqual((await statuses({})).slice(0, 6), [215, 214, 213, 212, 211, 210]);
       await requestLog.close();
     });
 

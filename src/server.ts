@@ -29,8 +29,8 @@ import { EgressPolicy } from './proxy/egress-policy.ts';
 import { ConcurrencyLimiter } from './proxy/concurrency-limiter.ts';
 import { Forwarder } from './proxy/forwarder.ts';
 import { ProxyMetrics } from './proxy/metrics.ts';
-import { type PipelineLog, ProxyPipeline } from './proxy/pipeline.ts';
-import { standardSteps } from './proxy/steps/index.ts';
+import type { PipelineLog, ProxyPipeline } from './proxy/pipeline.ts';
+import { createProxyPipeline } from './proxy/steps/index.ts';
 import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -139,21 +139,17 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
-    const pipeline = new ProxyPipeline({
-      steps: standardSteps({
-        resolver,
-        forwarder,
-        usage,
-        refresher,
-        refreshWindowMs: config.oauth.refreshWindowMs,
-        clock,
-        userAgent: `toolproxy/${VERSION}`,
-        limiter,
-        requestLog,
-        metrics,
-        log,
-      }),
+    const pipeline = createProxyPipeline({
+      resolver,
+      forwarder,
+      usage,
+      refresher,
+      refreshWindowMs: config.oauth.refreshWindowMs,
       clock,
+      userAgent: `toolproxy/${VERSION}`,
+      limiter,
+      requestLog,
+      metrics,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });

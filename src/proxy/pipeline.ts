@@ -23,6 +23,7 @@
  * - approval: after policy; holds the call (awaits, with `call.control.signal`) or refuses with
  *   APPROVAL_REQUIRED. A step keeps per-call state with a `CallState` key.
  * Add a step to `standardSteps` (steps/index.ts); the names' order is checked at construction.
+ * The server builds the pipeline with `createProxyPipeline` there and hands it to every door.
  *
  * A step is an object with `run` and/or `finish`: `run` runs in list order until one throws (a
  * refusal is a ToolproxyError); `finish` runs exactly once for every step when the call is over,

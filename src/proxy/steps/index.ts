@@ -4,7 +4,7 @@ import type { AccountResolver } from '../account-resolver.ts';
 import type { ConcurrencyLimiter } from '../concurrency-limiter.ts';
 import type { Forwarder } from '../forwarder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
-import type { PipelineLog, PipelineStep } from '../pipeline.ts';
+import { type PipelineLog, type PipelineStep, ProxyPipeline } from '../pipeline.ts';
 import type { RequestLog } from '../request-log.ts';
 import type { UsageRecorder } from '../usage-recorder.ts';
 import { AdmitStep } from './admit.ts';
@@ -44,4 +44,9 @@ export function standardSteps(deps: StepDeps): PipelineStep[] {
     new RelayStep(deps.log),
     new RecordStep(deps),
   ];
+}
+
+/** The pipeline as the server runs it: the standard steps, the total deadline (P13). */
+export function createProxyPipeline(deps: StepDeps & { totalTimeoutMs: number }): ProxyPipeline {
+  return new ProxyPipeline({ steps: standardSteps(deps), clock: deps.clock, totalTimeoutMs: deps.totalTimeoutMs, log: deps.log });
 }

@@ -31,6 +31,13 @@
  * over step objects: no closure per step per call, and a synchronous `run` (a warm account, a
  * free slot) costs no promise.
  *
+ * A door hands over a PipelineRequest (method, routing by connection name and identifier or by
+ * account id, path and query under proxy_url, headers, body as a stream, a Buffer or null, an
+ * abort signal, retries), a CallContext (door, actor, tool name, execution id) and a sink, one
+ * per call: `/proxy` reads its request with `proxyRequest()` and streams into a RelaySink; tool
+ * execution and MCP call `pipeline.collect(request, context, maxBytes)` for the answer buffered
+ * up to a cap (CollectingSink, `truncated` when cut).
+ *
  * `run()` resolves with the call's record once the answer went into the sink (a body that
  * broke off after the status line is in `record.errorCode`, and a CollectingSink throws it from
  * `result()`); it rejects with a ToolproxyError when the call was refused or failed before its

@@ -100,6 +100,8 @@ export class RequestLog {
   #flushing: Promise<void> = Promise.resolve();
   #eager = false;
   #dropped = 0;
+  /** `<type>:<id>` per actor object: a handful of clients make nearly every call, so it is built once each. */
+  readonly #actorTexts = new WeakMap<Actor, string>();
 
   constructor(deps: {
     store: Store;
@@ -142,7 +144,9 @@ export class RequestLog {
       this.#dropped++;
       return;
     }
-    this.#pending.push({
+    // A pending row lives until the next flush, across young-generation collections: it holds
+    // only what it needs (a /proxy row leaves door, tool and execution to their defaults).
+    const row: NewRequestLogRow = {
       created_at: call.startedAt,
       // Both come from the caller; they are bounded so a log row stays small.
       connection_name: call.connectionName.slice(0, 200),
@@ -154,12 +158,15 @@ export class RequestLog {
       bytes_in: call.bytesIn,
       bytes_out: call.bytesOut,
       error_code: call.errorCode,
-      door: call.door ?? 'proxy',
+      actor: call.actor == null ? null : this.#actorText(call.actor),
+    };
+    if ((call.door !== undefined && call.door !== 'proxy') || call.toolName != null || call.executionId != null) {
+      row.door = call.door ?? 'proxy';
       // A tool's name and an execution id come from our own records, but bound them like the rest.
-      tool_name: call.toolName?.slice(0, 200) ?? null,
-      execution_id: call.executionId?.slice(0, 100) ?? null,
-      actor: call.actor == null ? null : `${call.actor.type}:${call.actor.id}`,
-    });
+      row.tool_name = call.toolName?.slice(0, 200) ?? null;
+      row.execution_id = call.executionId?.slice(0, 100) ?? null;
+    }
+    this.#pending.push(row);
     if (this.#pending.length >= EAGER_FLUSH && !this.#eager) {
       this.#eager = true;
       setImmediate(() => {
@@ -167,6 +174,12 @@ export class RequestLog {
         this.flush().catch(() => undefined);
       });
     }
+  }
+
+  #actorText(actor: Actor): string {
+    let text = this.#actorTexts.get(actor);
+    if (text === undefined) this.#actorTexts.set(actor, (text = `${actor.type}:${actor.id}`));
+    return text;
   }
 
   /**

@@ -32,16 +32,30 @@ export class ForwardStep implements PipelineStep {
     const reading = prepareBody(call, call.request.retries > 0 || call.account!.oauth !== undefined);
     if (reading !== undefined) await reading;
     const retries = call.replayable ? call.request.retries : 0;
-    call.response = retries === 0 ? await this.#attempt(call) : await this.#withRetries(call, retries);
+    if (retries > 0) {
+      call.response = await this.#withRetries(call, retries);
+    } else {
+      // The common case inline: one send, no extra async frame per call.
+      const response = await this.#forwarder.send(call);
+      call.response = this.#mayRenew(call, response) ? await this.#renewAndResend(call, response) : response;
+    }
     this.#usage.mark(call.account!);
+  }
+
+  /** O13: a 401 on an OAUTH account whose body can be sent again gets one refresh and one retry. */
+  #mayRenew(call: Call, response: Dispatcher.ResponseData): boolean {
+    return response.statusCode === 401 && call.account!.oauth !== undefined && call.replayable && this.#inject.canRenew;
+  }
+
+  async #renewAndResend(call: Call, rejected: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
+    await rejected.body.dump();
+    await this.#inject.renewAfterRejection(call);
+    return this.#forwarder.send(call);
   }
 
   async #attempt(call: Call): Promise<Dispatcher.ResponseData> {
     const response = await this.#forwarder.send(call);
-    if (response.statusCode !== 401 || call.account!.oauth === undefined || !call.replayable || !this.#inject.canRenew) return response;
-    await response.body.dump();
-    await this.#inject.renewAfterRejection(call);
-    return this.#forwarder.send(call);
+    return this.#mayRenew(call, response) ? this.#renewAndResend(call, response) : response;
   }
 
   async #withRetries(call: Call, retries: number): Promise<Dispatcher.ResponseData> {

@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { withStatementCache } from './sqlite-statements.ts';
 
 /**
  * Opens the embedded SQLite database. The file holds ciphertext only, but also hashes and
@@ -33,5 +34,5 @@ export function openSqlite(path: string): Kysely<Database> {
     throw new Error(`Cannot open the SQLite database at ${path}: ${reason}`, { cause: error });
   }
 
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }

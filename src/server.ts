@@ -34,7 +34,8 @@ import { EgressPolicy } from './proxy/egress-policy.ts';
 import { ConcurrencyLimiter } from './proxy/concurrency-limiter.ts';
 import { Forwarder } from './proxy/forwarder.ts';
 import { ProxyMetrics } from './proxy/metrics.ts';
-import { ProxyService } from './proxy/proxy-service.ts';
+import type { PipelineLog, ProxyPipeline } from './proxy/pipeline.ts';
+import { createProxyPipeline } from './proxy/steps/index.ts';
 import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { InputValidators } from './tools/input-validators.ts';
@@ -54,6 +55,8 @@ export interface Server {
   bootstrap: BootstrapClient;
   /** The OAuth revocation retry queue this instance works (O17). */
   revocations: RevocationQueue;
+  /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
+  pipeline: ProxyPipeline;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -153,7 +156,6 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
-    const proxy = new ProxyService({ resolver, forwarder, usage, refresher, refreshWindowMs: config.oauth.refreshWindowMs, clock, userAgent: `toolproxy/${VERSION}` });
     const requestLog = new RequestLog({
       store,
       clock,
@@ -163,6 +165,29 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     const limiter = ConcurrencyLimiter.fromLimits(config.proxyLimits);
     const metrics = new ProxyMetrics({ requestLogDropped: () => requestLog.dropped, concurrency: limiter });
+    // The app's logger exists only once the app does; the pipeline writes through it.
+    const log: PipelineLog = {
+      get level() {
+        return app?.log.level ?? 'info';
+      },
+      debug: (object, message) => app?.log.debug(object, message),
+      warn: (object, message) => app?.log.warn(object, message),
+      error: (object, message) => app?.log.error(object, message),
+    };
+    const pipeline = createProxyPipeline({
+      resolver,
+      forwarder,
+      usage,
+      refresher,
+      refreshWindowMs: config.oauth.refreshWindowMs,
+      clock,
+      userAgent: `toolproxy/${VERSION}`,
+      limiter,
+      requestLog,
+      metrics,
+      totalTimeoutMs: config.upstream.totalTimeoutMs,
+      log,
+    });
     const tools = {
       service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
@@ -184,13 +209,13 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, proxy, requestLog, metrics, limiter, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
         version: VERSION,
         brand: config.brand,
-        proxy: { totalTimeoutMs: config.upstream.totalTimeoutMs, metricsToken: config.metricsToken, clock },
+        proxy: { metricsToken: config.metricsToken },
         // ALPN: HTTP/1.1 for browsers and the SDK's axios, h2 for its gRPC (src/compat).
         ...(overrides.tls ? { https: { ...overrides.tls, ALPNProtocols: ALPN_PROTOCOLS } } : {}),
       },
@@ -249,6 +274,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       keyring,
       bootstrap,
       revocations,
+      pipeline,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;

@@ -9,9 +9,8 @@ import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import type { ConnectorsService } from '../connectors/connectors-service.ts';
 import { connectorDefinitionJsonSchema } from '../connectors/definition-schema.ts';
-import type { ConcurrencyLimiter } from '../proxy/concurrency-limiter.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
-import type { ProxyService } from '../proxy/proxy-service.ts';
+import type { ProxyPipeline } from '../proxy/pipeline.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import type { OpenApiImporter } from '../tools/openapi-import/openapi-importer.ts';
 import type { ToolsService } from '../tools/tools-service.ts';
@@ -48,12 +47,11 @@ export interface AppServices {
   connections: ConnectionsService;
   accounts: AccountsService;
   links: AuthorizationLinks;
-  proxy: ProxyService;
+  /** The one proxy pipeline (src/proxy/pipeline.ts): `/proxy` is one of its front doors. */
+  pipeline: ProxyPipeline;
   /** The proxy's request log (GET /api/v1/request_log) and metrics (GET /metrics). */
   requestLog?: RequestLog;
   metrics?: ProxyMetrics;
-  /** P19: per-account and per-connection concurrency limits of the proxy (absent: unlimited). */
-  limiter?: ConcurrencyLimiter | undefined;
   /** Tools (listing, custom tools) and their OpenAPI import. */
   tools?: { service: ToolsService; importer: OpenApiImporter };
   /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
@@ -70,8 +68,8 @@ export interface AppOptions {
   brand?: Brand;
   /** TLS key and certificate (PEM), and the ALPN protocols to offer: the server speaks HTTPS. */
   https?: { key: string | Buffer; cert: string | Buffer; ALPNProtocols: string[] };
-  /** TOOLPROXY_UPSTREAM_TOTAL_TIMEOUT_MS, TOOLPROXY_METRICS_TOKEN and the clock request-log times come from. */
-  proxy?: { totalTimeoutMs: number; metricsToken?: string | undefined; clock?: () => number };
+  /** TOOLPROXY_METRICS_TOKEN (the proxy's own settings are the pipeline's). */
+  proxy?: { metricsToken?: string | undefined };
 }
 
 /** Builds the HTTP app from ready services. Routes hold no business logic and no SQL. */
@@ -149,7 +147,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   if (services.authorizationServer) authorizationServerRoutes(app, services.authorizationServer, { look, secureCookies: services.oauth?.secureCookies ?? false });
   await app.register(async (proxy) => {
     proxy.addHook('onRequest', requireAppToken(services.clients));
-    await proxyRoutes(proxy, { proxy: services.proxy, requestLog: services.requestLog, metrics: services.metrics, limiter: services.limiter, totalTimeoutMs: options.proxy?.totalTimeoutMs, clock: options.proxy?.clock });
+    await proxyRoutes(proxy, { pipeline: services.pipeline });
   });
   if (services.metrics) metricsRoutes(app, services.metrics, { clients: services.clients, metricsToken: options.proxy?.metricsToken });
 

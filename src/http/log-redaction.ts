@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { withoutQueryValues } from '../proxy/request-log.ts';
 
 /**
  * Paths and values that must never reach a log line (S9): credentials in headers, link tokens
@@ -19,13 +20,7 @@ export const REDACT_PATHS = [
 export function redactUrl(url: string): string {
   const mark = url.indexOf('?');
   const path = (mark < 0 ? url : url.slice(0, mark)).replace(/\/connect\/[^/?]+/, '/connect/[redacted]');
-  if (mark < 0) return path;
-  const names = url
-    .slice(mark + 1)
-    .split('&')
-    .filter(Boolean)
-    .map((pair) => `${pair.split('=')[0]}=…`);
-  return `${path}?${names.join('&')}`;
+  return withoutQueryValues(mark < 0 ? path : path + url.slice(mark));
 }
 
 export function serializeRequest(request: FastifyRequest): Record<string, unknown> {

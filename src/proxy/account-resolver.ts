@@ -80,6 +80,13 @@ export class AccountResolver {
   /** connection name → identifier → entry: two lookups of the header strings, no key built per call. */
   readonly #cache = new Map<string, Map<string, ResolvedAccount>>();
   #size = 0;
+  /**
+   * Account id → the cached entry, for calls routed by connected account id (tools). Filled only
+   * by such calls, so a server whose calls all come through `/proxy` keeps no second map of its
+   * 100,000 accounts for the GC to trace. Every entry here is also in #cache; leaving #cache
+   * removes it here too (#unindex).
+   */
+  readonly #byId = new Map<string, ResolvedAccount>();
   readonly #plans = new Map<string, ConnectionPlan>();
   readonly #loading = new Map<string, Promise<ResolvedAccount>>();
   /** Plans being read, so a cold start's many first calls on one connection read it once. */
@@ -115,6 +122,31 @@ export class AccountResolver {
     const now = this.#clock();
     if (entry.staleAt <= now) return undefined;
     if (entry.refreshAt <= now) this.#queueRevalidation(entry);
+    return entry;
+  }
+
+  /** peek() by connected account id: no SQL, no decrypt once the account was resolved by id. */
+  peekById(accountId: string): ResolvedAccount | undefined {
+    const entry = this.#byId.get(accountId);
+    if (entry === undefined) return undefined;
+    const current = this.peek(entry.connectionName, entry.identifier);
+    return current?.accountId === accountId ? current : undefined;
+  }
+
+  /**
+   * resolve() by connected account id: the account row names its connection and identifier (the
+   * cold path's one extra read), then the entry is resolved by key and indexed by id.
+   * ACCOUNT_NOT_FOUND when there is no such account, or it was replaced meanwhile.
+   */
+  async resolveById(accountId: string): Promise<ResolvedAccount> {
+    const generation = this.#generation;
+    const row = await this.#store.accounts.findById(accountId);
+    const connection = row === undefined ? undefined : await this.#store.connections.findById(row.connection_id);
+    if (row === undefined || connection === undefined) throw accountIdNotFound(accountId);
+    const entry = this.peek(connection.name, row.identifier) ?? (await this.resolve(connection.name, row.identifier));
+    // Deleted and created again under the same key since the row was read: a different account.
+    if (entry.accountId !== accountId) throw accountIdNotFound(accountId);
+    if (generation === this.#generation && this.#cache.get(entry.connectionName)?.get(entry.identifier) === entry) this.#byId.set(accountId, entry);
     return entry;
   }
 
@@ -174,7 +206,13 @@ export class AccountResolver {
     if (accounts?.get(entry.identifier) === entry) {
       accounts.delete(entry.identifier);
       this.#size--;
+      this.#unindex(entry);
     }
+  }
+
+  /** An entry left the cache: it must not stay reachable by its id. */
+  #unindex(entry: ResolvedAccount): void {
+    if (this.#byId.get(entry.accountId) === entry) this.#byId.delete(entry.accountId);
   }
 
   /** Loads (single-flight per key) and caches; throws CONNECTION_NOT_FOUND / ACCOUNT_NOT_FOUND. */
@@ -198,9 +236,12 @@ export class AccountResolver {
   #remember(entry: ResolvedAccount): void {
     let accounts = this.#cache.get(entry.connectionName);
     if (!accounts) this.#cache.set(entry.connectionName, (accounts = new Map()));
-    if (!accounts.has(entry.identifier)) {
+    const replaced = accounts.get(entry.identifier);
+    if (replaced === undefined) {
       if (this.#size >= MAX_ENTRIES) this.#evictOne();
       this.#size++;
+    } else {
+      this.#unindex(replaced);
     }
     accounts.set(entry.identifier, entry);
   }
@@ -208,10 +249,11 @@ export class AccountResolver {
   /** Drops the oldest entry of the first connection: a bound on memory, not an LRU. */
   #evictOne(): void {
     for (const [name, accounts] of this.#cache) {
-      const oldest = accounts.keys().next();
+      const oldest = accounts.values().next();
       if (!oldest.done) {
-        accounts.delete(oldest.value);
+        accounts.delete(oldest.value.identifier);
         this.#size--;
+        this.#unindex(oldest.value);
       }
       if (accounts.size === 0) this.#cache.delete(name);
       return;
@@ -222,13 +264,19 @@ export class AccountResolver {
     this.#generation++;
     this.#loading.delete(loadingKey(connectionName, identifier));
     const accounts = this.#cache.get(connectionName);
-    if (accounts?.delete(identifier)) this.#size--;
+    const entry = accounts?.get(identifier);
+    if (entry !== undefined) {
+      accounts!.delete(identifier);
+      this.#size--;
+      this.#unindex(entry);
+    }
   }
 
   #forgetAll(): void {
     this.#generation++;
     this.#loading.clear();
     this.#cache.clear();
+    this.#byId.clear();
     this.#plans.clear();
     this.#planLoading.clear();
     this.#size = 0;
@@ -325,6 +373,10 @@ function fingerprintOf(account: Pick<AccountVersion, 'status' | 'credentials_ver
 
 function planFingerprintOf(version: Pick<AccountVersion, 'connection_updated_at' | 'connection_enabled' | 'connector_updated_at'>): string {
   return `${version.connection_updated_at}|${version.connection_enabled}|${version.connector_updated_at}`;
+}
+
+function accountIdNotFound(accountId: string): ToolproxyError {
+  return new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'No connected account with this id.', details: { connected_account_id: accountId } });
 }
 
 function loadingKey(connectionName: string, identifier: string): string {

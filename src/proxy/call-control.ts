@@ -59,7 +59,7 @@ export class CallControl {
     }, totalTimeoutMs);
   }
 
-  /** For undici (and ProxyCall), which type it as an AbortSignal; see CallSignal. */
+  /** For undici (and the pipeline's steps), which type it as an AbortSignal; see CallSignal. */
   get signal(): AbortSignal {
     return this.#signal as unknown as AbortSignal;
   }

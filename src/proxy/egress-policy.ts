@@ -35,7 +35,7 @@ const systemResolver: Resolver = (hostname, family) =>
 
 const MAX_CACHED_HOSTS = 10_000;
 
-export function egressDenied(): ToolproxyError {
+function egressDenied(): ToolproxyError {
   return new ToolproxyError('UPSTREAM_ADDRESS_FORBIDDEN', { details: { reason: 'address_not_allowed' } });
 }
 

@@ -2,8 +2,9 @@
  * Which headers cross the proxy, in each direction, and which ones we refuse outright.
  *
  * Security checklist P5 (strip from the caller's request), P6 (names and values), P7 (injection
- * comes after this filter; the forwarder passes the injected names as `extraDropped`, so a caller
- * cannot send a second `X-API-Key`), P15 (response headers) and P18 (method allowlist).
+ * comes after this filter; the inject step passes the injected names as `extraDropped`, so a caller
+ * cannot send a second `X-API-Key`), P15 (response headers) and P18 (method allowlist). The
+ * pipeline's admit step runs the P6 and P18 checks (pipeline-steps/admit.ts).
  * Names are matched case-insensitively and returned lower-cased; values are never changed.
  * These functions do not validate: call `assertValidHeaders` on caller input first.
  */
@@ -134,13 +135,21 @@ export function assertValidHeaders(headers: Record<string, unknown>): void {
 }
 
 // P18: CONNECT would open a tunnel and TRACE reflects our injected credentials back to the caller.
-const PROXY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+// The one list of methods a call may use, whichever door it came through.
+const PROXY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** P18, exact spelling (Node's HTTP parser upper-cases nothing; it only accepts upper-case methods). */
+export function isProxyMethod(method: string): boolean {
+  return PROXY_METHODS.has(method);
+}
 
 /** P18: returns the method upper-cased, or throws INVALID_METHOD. Input case is not significant. */
 export function assertProxyMethod(method: string): string {
   const upper = method.toUpperCase();
   if (!TOKEN.test(method) || !PROXY_METHODS.has(upper)) {
-    throw new ToolproxyError('INVALID_METHOD', { details: { allowed: [...PROXY_METHODS] } });
+    // The method is echoed only when it is a plain token (it cannot carry CR/LF into a log or a body).
+    const details = TOKEN.test(method) ? { method: method.slice(0, 32), allowed: [...PROXY_METHODS] } : { allowed: [...PROXY_METHODS] };
+    throw new ToolproxyError('INVALID_METHOD', { details });
   }
   return upper;
 }

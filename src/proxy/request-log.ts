@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.ts';
 import type { NewRequestLogRow, RequestLogFilter } from '../store/repositories.ts';
+import type { Actor } from '../actor.ts';
+import type { Door } from './call.ts';
 import type { Store } from '../store/store.ts';
 import { bucketize, type StatsBucket } from './request-log-stats.ts';
 
-/** One proxied call as the route saw it. `path` has no query values (`/v1/customers?limit=…`). */
+/** One proxied call as the pipeline saw it. `path` has no query values (`/v1/customers?limit=…`). */
 export interface ProxyCallRecord {
   /** Epoch ms when the call arrived. */
   startedAt: number;
@@ -18,6 +20,12 @@ export interface ProxyCallRecord {
   bytesOut: number;
   /** Our error code (catalogue code, or CLIENT_CLOSED when the caller went away); null when the upstream answered. */
   errorCode: string | null;
+  /** The front door; `proxy` when absent. */
+  door?: Door;
+  /** Tool and MCP calls: the tool and this execution of it. */
+  toolName?: string | null;
+  executionId?: string | null;
+  actor?: Actor | null;
 }
 
 export interface RequestLogEntry {
@@ -33,6 +41,32 @@ export interface RequestLogEntry {
   bytes_in: number;
   bytes_out: number;
   error_code: string | null;
+  door: Door;
+  tool_name: string | null;
+  execution_id: string | null;
+  actor: Actor | null;
+}
+
+/** The stored `<type>:<id>` back as an Actor (the type never holds a colon; an id may). */
+function actorOf(stored: string | null): Actor | null {
+  if (stored === null) return null;
+  const colon = stored.indexOf(':');
+  return { type: stored.slice(0, colon) as Actor['type'], id: stored.slice(colon + 1) };
+}
+
+/**
+ * `/v1/customers?limit=3&api_key=sk` → `/v1/customers?limit=…&api_key=…`: the names help
+ * debugging, the values may carry anything (S13).
+ */
+export function withoutQueryValues(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const names = url
+    .slice(mark + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=…`);
+  return `${url.slice(0, mark)}?${names.join('&')}`;
 }
 
 /** Entries waiting for a flush beyond this are dropped (and counted): the log never grows memory without bound. */
@@ -66,6 +100,8 @@ export class RequestLog {
   #flushing: Promise<void> = Promise.resolve();
   #eager = false;
   #dropped = 0;
+  /** `<type>:<id>` per actor object: a handful of clients make nearly every call, so it is built once each. */
+  readonly #actorTexts = new WeakMap<Actor, string>();
 
   constructor(deps: {
     store: Store;
@@ -108,7 +144,9 @@ export class RequestLog {
       this.#dropped++;
       return;
     }
-    this.#pending.push({
+    // A pending row lives until the next flush, across young-generation collections: it holds
+    // only what it needs (a /proxy row leaves door, tool and execution to their defaults).
+    const row: NewRequestLogRow = {
       created_at: call.startedAt,
       // Both come from the caller; they are bounded so a log row stays small.
       connection_name: call.connectionName.slice(0, 200),
@@ -120,7 +158,15 @@ export class RequestLog {
       bytes_in: call.bytesIn,
       bytes_out: call.bytesOut,
       error_code: call.errorCode,
-    });
+      actor: call.actor == null ? null : this.#actorText(call.actor),
+    };
+    if ((call.door !== undefined && call.door !== 'proxy') || call.toolName != null || call.executionId != null) {
+      row.door = call.door ?? 'proxy';
+      // A tool's name and an execution id come from our own records, but bound them like the rest.
+      row.tool_name = call.toolName?.slice(0, 200) ?? null;
+      row.execution_id = call.executionId?.slice(0, 100) ?? null;
+    }
+    this.#pending.push(row);
     if (this.#pending.length >= EAGER_FLUSH && !this.#eager) {
       this.#eager = true;
       setImmediate(() => {
@@ -128,6 +174,12 @@ export class RequestLog {
         this.flush().catch(() => undefined);
       });
     }
+  }
+
+  #actorText(actor: Actor): string {
+    let text = this.#actorTexts.get(actor);
+    if (text === undefined) this.#actorTexts.set(actor, (text = `${actor.type}:${actor.id}`));
+    return text;
   }
 
   /**
@@ -187,6 +239,10 @@ export class RequestLog {
       bytes_in: row.bytes_in,
       bytes_out: row.bytes_out,
       error_code: row.error_code,
+      door: row.door as Door,
+      tool_name: row.tool_name,
+      execution_id: row.execution_id,
+      actor: actorOf(row.actor),
     }));
     return { entries, next_before: rows.length > limit ? entries[entries.length - 1]!.id : null };
   }

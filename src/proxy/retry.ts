@@ -8,14 +8,13 @@ import { ToolproxyError } from '../errors.ts';
  * and PATCH when the caller also sends `x-toolproxy-retry-post: true`; only on 429, 502, 503 and
  * 504; `Retry-After` (seconds or an HTTP date) is honoured up to MAX_RETRY_AFTER_MS, otherwise
  * exponential backoff with full jitter. Both headers are ours and never reach the upstream.
+ * A retried body is replayed from memory (request-body.ts): a large or unsized one gets no retry.
  */
 
 export const MAX_RETRIES = 5;
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 /** A longer Retry-After is not waited for: the caller gets the response and decides. */
 export const MAX_RETRY_AFTER_MS = 30_000;
-/** A request body is kept in memory for replay only up to this size (known Content-Length). */
-export const REPLAYABLE_BODY_BYTES = 1024 * 1024;
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 5_000;
 // RFC 9110 §9.2.2.

@@ -337,6 +337,9 @@ export interface RequestLogFilter {
   accountId?: string;
   identifier?: string;
   status?: RequestLogStatusFilter;
+  door?: string;
+  toolName?: string;
+  executionId?: string;
 }
 
 export interface RequestLogRepository {

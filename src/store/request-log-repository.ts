@@ -5,30 +5,61 @@ import type { Database } from './schema.ts';
 
 /** Most rows per INSERT (the service sends smaller batches; see RequestLog). */
 const INSERT_CHUNK = 200;
-const COLUMNS = ['created_at', 'connection_name', 'account_id', 'method', 'path', 'status', 'latency_ms', 'bytes_in', 'bytes_out', 'error_code'] as const;
+/** A `/proxy` call's row: the door, tool and execution columns keep their defaults (proxy, null, null). */
+const PROXY_COLUMNS = [
+  'created_at', 'connection_name', 'account_id', 'method', 'path', 'status', 'latency_ms', 'bytes_in', 'bytes_out', 'error_code', 'actor',
+] as const;
+/** A tool or MCP call's row. */
+const DOOR_COLUMNS = [...PROXY_COLUMNS, 'door', 'tool_name', 'execution_id'] as const;
 
 /**
  * The batch insert is written as plain parameterised SQL: the log receives a row per proxied
  * call, and building Kysely's query tree value by value cost more than the insert itself
  * (bench/README.md). Only the placeholders differ between the dialects.
  */
-function insertStatement(rows: number, dialect: StoreDialect): string {
+function insertStatement(columns: readonly string[], rows: number, dialect: StoreDialect): string {
   let n = 0;
   const placeholder = dialect === 'postgres' ? () => `$${++n}` : () => '?';
-  const tuples = Array.from({ length: rows }, () => `(${COLUMNS.map(placeholder).join(',')})`);
-  return `insert into request_log (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
+  const tuples = Array.from({ length: rows }, () => `(${columns.map(placeholder).join(',')})`);
+  return `insert into request_log (${columns.join(',')}) values ${tuples.join(',')}`;
+}
+
+/** Every column is bound once per proxied call: a /proxy row (nearly all of them) binds only its own. */
+function isProxyRow(row: NewRequestLogRow): boolean {
+  return (row.door === undefined || row.door === 'proxy') && row.tool_name == null && row.execution_id == null;
+}
+
+/** A row's values in PROXY_COLUMNS (or DOOR_COLUMNS) order, read by name: one shape, no keyed lookups. */
+function pushValues(row: NewRequestLogRow, proxyRow: boolean, into: unknown[]): void {
+  into.push(
+    row.created_at, row.connection_name, row.account_id ?? null, row.method, row.path, row.status, row.latency_ms, row.bytes_in ?? 0,
+    row.bytes_out ?? 0, row.error_code ?? null, row.actor ?? null,
+  );
+  if (!proxyRow) into.push(row.door ?? 'proxy', row.tool_name ?? null, row.execution_id ?? null);
 }
 
 export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect): RequestLogRepository {
-  const insert = (rows: readonly NewRequestLogRow[]) => {
-    const sql = insertStatement(rows.length, dialect);
-    const parameters = rows.flatMap((row) => COLUMNS.map((column) => row[column] ?? null));
+  // Under load every chunk has the same size: its statement text is built once per shape.
+  const statements = new Map<number, string>();
+  const insert = (rows: readonly NewRequestLogRow[], start: number, end: number, proxyRows: boolean) => {
+    const key = proxyRows ? end - start : -(end - start);
+    let sql = statements.get(key);
+    if (sql === undefined) statements.set(key, (sql = insertStatement(proxyRows ? PROXY_COLUMNS : DOOR_COLUMNS, end - start, dialect)));
+    const parameters: unknown[] = [];
+    for (let i = start; i < end; i++) pushValues(rows[i]!, proxyRows, parameters);
     return db.executeQuery(CompiledQuery.raw(sql, parameters));
   };
 
   return {
     async insertMany(rows) {
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) await insert(rows.slice(start, start + INSERT_CHUNK));
+      // One statement per run of rows of one shape, so ids keep the order the calls were recorded in.
+      for (let start = 0; start < rows.length; ) {
+        const proxyRows = isProxyRow(rows[start]!);
+        let end = start + 1;
+        while (end < rows.length && end - start < INSERT_CHUNK && isProxyRow(rows[end]!) === proxyRows) end++;
+        await insert(rows, start, end, proxyRows);
+        start = end;
+      }
     },
 
     async list(filter: RequestLogFilter, limit) {
@@ -38,7 +69,8 @@ export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect
         .leftJoin('connected_accounts as ca', 'ca.id', 'rl.account_id')
         .select([
           'rl.id', 'rl.created_at', 'rl.connection_name', 'rl.account_id', 'rl.method', 'rl.path', 'rl.status',
-          'rl.latency_ms', 'rl.bytes_in', 'rl.bytes_out', 'rl.error_code', 'ca.identifier',
+          'rl.latency_ms', 'rl.bytes_in', 'rl.bytes_out', 'rl.error_code', 'rl.door', 'rl.tool_name', 'rl.execution_id',
+          'rl.actor', 'ca.identifier',
         ])
         .orderBy('rl.id', 'desc')
         .limit(limit);
@@ -46,6 +78,9 @@ export function requestLogRepository(db: Kysely<Database>, dialect: StoreDialect
       if (filter.connectionName !== undefined) query = query.where('rl.connection_name', '=', filter.connectionName);
       if (filter.accountId !== undefined) query = query.where('rl.account_id', '=', filter.accountId);
       if (filter.identifier !== undefined) query = query.where('ca.identifier', '=', filter.identifier);
+      if (filter.door !== undefined) query = query.where('rl.door', '=', filter.door);
+      if (filter.toolName !== undefined) query = query.where('rl.tool_name', '=', filter.toolName);
+      if (filter.executionId !== undefined) query = query.where('rl.execution_id', '=', filter.executionId);
       const status = filter.status;
       if (status?.kind === 'exact') query = query.where('rl.status', '=', status.status);
       if (status?.kind === 'range') query = query.where('rl.status', '>=', status.from).where('rl.status', '<', status.to);

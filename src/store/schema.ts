@@ -150,6 +150,12 @@ export interface RequestLogTable {
   bytes_in: ColumnType<number, number | undefined, number>;
   bytes_out: ColumnType<number, number | undefined, number>;
   error_code: string | null;
+  /** 0004-pipeline: the front door (`proxy`, `tool`, `mcp`), the tool and its execution, who called. */
+  door: ColumnType<string, string | undefined, string>;
+  tool_name: ColumnType<string | null, string | null | undefined, string | null>;
+  execution_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `<type>:<id>`, e.g. `api_client:tpc_…` (see src/actor.ts). */
+  actor: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** An OAuth revocation (RFC 7009) waiting to be retried; any instance may take it under a lease. */

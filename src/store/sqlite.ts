@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
 import type { StatementCounter } from './statement-counter.ts';
+import { withStatementCache } from './sqlite-statements.ts';
 
 /**
  * Opens the embedded SQLite database. The file holds ciphertext only, but also hashes and
@@ -34,6 +35,6 @@ export function openSqlite(path: string, statements?: StatementCounter): Kysely<
     throw new Error(`Cannot open the SQLite database at ${path}: ${reason}`, { cause: error });
   }
 
-  const dialect = new SqliteDialect({ database });
+  const dialect = new SqliteDialect({ database: withStatementCache(database) });
   return new Kysely<Database>({ dialect: statements ? statements.wrap(dialect) : dialect });
 }

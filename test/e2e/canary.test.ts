@@ -127,6 +127,20 @@ test('no planted secret appears in any response, log line or database file', asy
   assert.ok((await server.api('GET', '/api/v1/tools/available?identifier=u1')).body.total_size >= 1);
   await server.api('GET', `/api/v1/tools/${tool.name}`);
 
+  // The tool door (tool execution, MCP) runs the same pipeline: its answers, refusals and request
+  // log entries are swept too.
+  for (const connection of [apiKeyConn, bearerConn, basicConn]) {
+    const id = (await server.api('GET', `/api/v1/connections/${connection}/connected_accounts/u1`)).body.connected_account.id;
+    const context = { door: 'tool', actor: { type: 'api_client', id: server.clientId }, toolName: 'canary_tool', executionId: `exec_${connection}` } as const;
+    const request = { method: 'POST', routing: { accountId: id }, pathAndQuery: '/v1/customers', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), retries: 0 };
+    const answer = await server.server.pipeline.collect(request, context, 4096);
+    assert.equal(answer.status, 200);
+    responses.push(answer.body.toString('latin1'), JSON.stringify(answer.headers));
+    const refused = await server.server.pipeline.collect({ ...request, pathAndQuery: '/v1/%5cevil.example' }, context, 4096).catch((error: { toBody(): unknown }) => error.toBody());
+    responses.push(JSON.stringify(refused));
+  }
+  await server.api('GET', '/api/v1/request_log?limit=500');
+
   // A credential that no longer decrypts (moved from another row) is a clean 500 with no detail.
   const db = new Database(database.options.kind === 'sqlite' ? database.options.path : '');
   const rows = db.prepare("select id, credentials from connected_accounts where credentials is not null order by id").all() as Array<{ id: string; credentials: string }>;

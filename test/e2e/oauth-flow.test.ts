@@ -252,6 +252,28 @@ describe('token lifecycle', () => {
     assert.deepEqual(api.bodies.slice(-2), ['{"name":"Grace"}', '{"name":"Grace"}']);
   });
 
+  test('a tool call (routed by account id, a rendered body, the answer collected) gets the same refresh and one retry (O13)', async () => {
+    assert.equal((await authorize('oauth-basic', 'judy-tool')).status, 200);
+    const { access_token } = await storedTokens('oauth-basic', 'judy-tool');
+    await (await provider.provider.AccessToken.find(access_token))!.destroy();
+    const refreshes = provider.refreshCount();
+    const answer = await server.server.pipeline.collect(
+      {
+        method: 'POST',
+        routing: { accountId: (await account('oauth-basic', 'judy-tool')).id },
+        pathAndQuery: '/customers',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from('{"name":"Tool"}'),
+        retries: 0,
+      },
+      { door: 'tool', actor: null, toolName: 'create_customer', executionId: 'exec_oauth' },
+      64 * 1024,
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(provider.refreshCount() - refreshes, 1);
+    assert.deepEqual(api.bodies.slice(-2), ['{"name":"Tool"}', '{"name":"Tool"}']);
+  });
+
   test('an upstream that always answers 401: one refresh, two upstream calls, then the 401', async () => {
     assert.equal((await authorize('oauth-basic', 'ken')).status, 200);
     const refreshes = provider.refreshCount();

@@ -219,6 +219,72 @@ describe('AccountResolver', () => {
     });
   });
 
+  describe('by connected account id (tools)', () => {
+    /** The store with its account and connection reads counted. */
+    const countingStore = () => {
+      const reads = { accountById: 0, accountByKey: 0, connectionById: 0 };
+      const counted = {
+        ...store,
+        accounts: {
+          ...store.accounts,
+          findById: (id: string) => (reads.accountById++, store.accounts.findById(id)),
+          findByKey: (connection: string, identifier: string) => (reads.accountByKey++, store.accounts.findByKey(connection, identifier)),
+        },
+        connections: { ...store.connections, findById: (id: string) => (reads.connectionById++, store.connections.findById(id)) },
+      } as Store;
+      return { counted, reads };
+    };
+
+    test('the first call reads the account row once; from then on the id is a synchronous cache hit (no SQL, no decrypt)', async () => {
+      const id = await addAccount(connectionId, 'mia', 'sk_mia');
+      const { counted, reads } = countingStore();
+      const resolver = new AccountResolver({ store: counted, vault, clock: () => 1_000, changes: new ChangeFeed(), ttlMs: 60_000 });
+      assert.equal(resolver.peekById(id), undefined);
+      const entry = await resolver.resolveById(id);
+      assert.equal(entry.accountId, id);
+      assert.deepEqual(entry.injectedHeaders, { 'x-api-key': 'sk_mia' });
+      assert.deepEqual(reads, { accountById: 1, accountByKey: 1, connectionById: 1 });
+      for (let i = 0; i < 3; i++) assert.equal(resolver.peekById(id), entry, 'the very cached object, returned synchronously');
+      assert.equal(resolver.peek(connectionName, 'mia'), entry, 'one entry, reachable by key and by id');
+      assert.deepEqual(reads, { accountById: 1, accountByKey: 1, connectionById: 1 });
+    });
+
+    test('an account already warm by key is not decrypted again when first called by id', async () => {
+      const id = await addAccount(connectionId, 'noah', 'sk_noah');
+      const { counted, reads } = countingStore();
+      const resolver = new AccountResolver({ store: counted, vault, clock: () => 1_000, changes: new ChangeFeed(), ttlMs: 60_000 });
+      const byKey = await resolver.resolve(connectionName, 'noah');
+      assert.equal(resolver.peekById(id), undefined, 'the id index is filled only by calls routed by id');
+      assert.equal(await resolver.resolveById(id), byKey, 'the cached entry, not a second decrypt');
+      assert.deepEqual(reads, { accountById: 1, accountByKey: 1, connectionById: 1 });
+    });
+
+    test('a change drops the entry from the id index too; a config change drops everything', async () => {
+      const id = await addAccount(connectionId, 'olga', 'sk_olga');
+      const changes = new ChangeFeed();
+      const resolver = resolverWith(changes);
+      await resolver.resolveById(id);
+      changes.accountChanged(connectionName, 'olga');
+      assert.equal(resolver.peekById(id), undefined);
+      await resolver.resolveById(id);
+      changes.configChanged();
+      assert.equal(resolver.peekById(id), undefined);
+    });
+
+    test('an unknown id, and the id of an account deleted and created again under its key, are ACCOUNT_NOT_FOUND', async () => {
+      const resolver = resolverWith();
+      await assert.rejects(resolver.resolveById('ca_does_not_exist'), { code: 'ACCOUNT_NOT_FOUND', details: { connected_account_id: 'ca_does_not_exist' } });
+      const old = await addAccount(connectionId, 'pia', 'sk_pia');
+      await resolver.resolveById(old);
+      await store.accounts.delete(old);
+      const replacement = await addAccount(connectionId, 'pia', 'sk_pia_2');
+      const changes = new ChangeFeed();
+      const fresh = resolverWith(changes);
+      assert.equal((await fresh.resolveById(replacement)).accountId, replacement);
+      await assert.rejects(fresh.resolveById(old), { code: 'ACCOUNT_NOT_FOUND' });
+    });
+  });
+
   test('unknown connection and account names are refused with their codes', async () => {
     const resolver = resolverWith();
     await assert.rejects(resolver.resolve('no-such-connection', 'alice'), { code: 'CONNECTION_NOT_FOUND' });

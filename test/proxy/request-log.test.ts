@@ -59,6 +59,10 @@ for (const database of databases) {
         bytes_in: 6,
         bytes_out: 512,
         error_code: null,
+        door: 'proxy',
+        tool_name: null,
+        execution_id: null,
+        actor: null,
       });
       const rest = await requestLog.list({ before: Number(first.next_before) }, 10);
       assert.deepEqual(rest.entries.map((e) => e.status), [203, 202, 201, 200]);
@@ -80,6 +84,33 @@ for (const database of databases) {
       assert.deepEqual(await statuses({ status: { kind: 'range', from: 500, to: 600 } }), [503]);
       assert.deepEqual(await statuses({ status: { kind: 'exact', status: 404 } }), [404]);
       assert.deepEqual(await statuses({ connectionName: 'billing' }), [404]);
+      await requestLog.close();
+    });
+
+    test('keeps the door, tool, execution and actor of each call (0004-pipeline) and filters by them', async () => {
+      await store.db.deleteFrom('request_log').execute();
+      const requestLog = log();
+      const actor = { type: 'api_client', id: 'tpc_abc' } as const;
+      requestLog.record(call({ status: 200 }));
+      requestLog.record(call({ status: 201, door: 'tool', toolName: 'create_customer', executionId: 'exec_1', actor }));
+      requestLog.record(call({ status: 202, door: 'mcp', toolName: 'create_customer', executionId: 'exec_2', actor: { type: 'mcp_client', id: 'https://agent.example/client:9' } }));
+      requestLog.record(call({ status: 203, door: 'tool', toolName: 'list_invoices', executionId: 'exec_3', actor }));
+      const listed = (await requestLog.list({}, 50)).entries;
+      assert.deepEqual(listed.map((e) => [e.status, e.door, e.tool_name, e.execution_id, e.actor]), [
+        [203, 'tool', 'list_invoices', 'exec_3', actor],
+        [202, 'mcp', 'create_customer', 'exec_2', { type: 'mcp_client', id: 'https://agent.example/client:9' }],
+        [201, 'tool', 'create_customer', 'exec_1', actor],
+        [200, 'proxy', null, null, null],
+      ]);
+      const statuses = async (filter: Parameters<RequestLog['list']>[0]) => (await requestLog.list(filter, 50)).entries.map((e) => e.status);
+      assert.deepEqual(await statuses({ door: 'tool' }), [203, 201]);
+      assert.deepEqual(await statuses({ door: 'proxy' }), [200]);
+      assert.deepEqual(await statuses({ toolName: 'create_customer' }), [202, 201]);
+      assert.deepEqual(await statuses({ door: 'tool', toolName: 'create_customer' }), [201]);
+      assert.deepEqual(await statuses({ executionId: 'exec_3' }), [203]);
+      // Rows of both doors interleaved in one batch keep the order they were recorded in.
+      for (let i = 0; i < 6; i++) requestLog.record(call({ status: 210 + i, ...(i % 2 === 1 ? { door: 'tool', toolName: 't', executionId: `x${i}` } : {}) }));
+      assert.deepEqual((await statuses({})).slice(0, 6), [215, 214, 213, 212, 211, 210]);
       await requestLog.close();
     });
 

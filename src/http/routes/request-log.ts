@@ -23,6 +23,14 @@ const Entry = Type.Object({
   error_code: Type.Union([Type.String(), Type.Null()], {
     description: 'Our error code (docs/errors.md), CLIENT_CLOSED, or null when the upstream answered in full.',
   }),
+  door: Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp')], {
+    description: 'How the call came in: /proxy, tool execution, or an MCP tools/call.',
+  }),
+  tool_name: Type.Union([Type.String(), Type.Null()], { description: 'The tool that rendered the call (tool and mcp calls).' }),
+  execution_id: Type.Union([Type.String(), Type.Null()], { description: 'The tool execution this call belongs to.' }),
+  actor: Type.Union([Type.Object({ type: Type.String(), id: Type.String() }), Type.Null()], {
+    description: 'Who made the call, e.g. { "type": "api_client", "id": <client_id> }.',
+  }),
 });
 
 const Bucket = Type.Object({
@@ -43,11 +51,14 @@ export function requestLogRoutes(app: FastifyInstance, log: RequestLog): void {
     {
       schema: {
         tags,
-        summary: 'Latest proxy calls, newest first (no headers, bodies or query values are ever recorded)',
+        summary: 'Latest proxy calls (through /proxy, tools and MCP), newest first (no headers, bodies or query values are ever recorded)',
         querystring: Type.Object({
           connection_name: Type.Optional(Type.String({ maxLength: 200 })),
           identifier: Type.Optional(Type.String({ maxLength: 255 })),
           account_id: Type.Optional(Type.String({ maxLength: 100 })),
+          door: Type.Optional(Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp'), Type.Literal('')])),
+          tool_name: Type.Optional(Type.String({ maxLength: 200 })),
+          execution_id: Type.Optional(Type.String({ maxLength: 100 })),
           status: Type.Optional(
             Type.String({ pattern: '^([1-5][0-9][0-9]|[1-5]xx|success|error)?$', description: 'A status (404), a class (5xx), success (< 400) or error (>= 400 or broken off).' }),
           ),
@@ -65,6 +76,9 @@ export function requestLogRoutes(app: FastifyInstance, log: RequestLog): void {
           ...(q.connection_name ? { connectionName: q.connection_name } : {}),
           ...(q.identifier ? { identifier: q.identifier } : {}),
           ...(q.account_id ? { accountId: q.account_id } : {}),
+          ...(q.door ? { door: q.door } : {}),
+          ...(q.tool_name ? { toolName: q.tool_name } : {}),
+          ...(q.execution_id ? { executionId: q.execution_id } : {}),
           ...(q.status ? { status: statusFilter(q.status) } : {}),
         },
         q.limit ?? 50,

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../dialect.ts';
 import { initialMigration } from './0001-initial.ts';
 import { oauthMigration } from './0002-oauth.ts';
 import { catalogMigration } from './0003-catalog.ts';
+import { pipelineMigration } from './0004-pipeline.ts';
 import { accountsMigration } from './0005-accounts.ts';
 import { toolsMigration } from './0006-tools.ts';
 import { mcpMigration } from './0007-mcp.ts';
@@ -17,6 +18,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001-initial': initialMigration(dialect),
     '0002-oauth': oauthMigration(dialect),
     '0003-catalog': catalogMigration(),
+    '0004-pipeline': pipelineMigration(),
     '0005-accounts': accountsMigration(dialect),
     '0006-tools': toolsMigration(dialect),
     '0007-mcp': mcpMigration(dialect),

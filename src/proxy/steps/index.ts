@@ -1,0 +1,52 @@
+import type { TokenRefresher } from '../../accounts/token-refresher.ts';
+import type { Clock } from '../../clock.ts';
+import type { AccountResolver } from '../account-resolver.ts';
+import type { ConcurrencyLimiter } from '../concurrency-limiter.ts';
+import type { Forwarder } from '../forwarder.ts';
+import type { ProxyMetrics } from '../metrics.ts';
+import { type PipelineLog, type PipelineStep, ProxyPipeline } from '../pipeline.ts';
+import type { RequestLog } from '../request-log.ts';
+import type { UsageRecorder } from '../usage-recorder.ts';
+import { AdmitStep } from './admit.ts';
+import { ForwardStep } from './forward.ts';
+import { InjectStep } from './inject.ts';
+import { LimitsStep } from './limits.ts';
+import { RecordStep } from './record.ts';
+import { RelayStep } from './relay.ts';
+import { ResolveStep } from './resolve.ts';
+
+export interface StepDeps {
+  resolver: AccountResolver;
+  forwarder: Forwarder;
+  usage: UsageRecorder;
+  refresher?: TokenRefresher | undefined;
+  refreshWindowMs: number;
+  clock: Clock;
+  userAgent?: string | undefined;
+  /** P19; absent when both limits are off (nothing to count, no step). */
+  limiter?: ConcurrencyLimiter | undefined;
+  requestLog?: RequestLog | undefined;
+  metrics?: ProxyMetrics | undefined;
+  log: PipelineLog;
+}
+
+/** The pipeline's steps as the server runs them, in order (see pipeline.ts for each one's job). */
+export function standardSteps(deps: StepDeps): PipelineStep[] {
+  const inject = new InjectStep(deps);
+  return [
+    new AdmitStep(),
+    new ResolveStep(deps.resolver),
+    // policy (issue 14) goes here: after resolve, before anything is taken, read or sent.
+    // approval (issue 14) goes here, after policy.
+    ...(deps.limiter === undefined ? [] : [new LimitsStep(deps.limiter)]),
+    inject,
+    new ForwardStep({ forwarder: deps.forwarder, usage: deps.usage, inject, clock: deps.clock }),
+    new RelayStep(deps.log),
+    new RecordStep(deps),
+  ];
+}
+
+/** The pipeline as the server runs it: the standard steps, the total deadline (P13). */
+export function createProxyPipeline(deps: StepDeps & { totalTimeoutMs: number }): ProxyPipeline {
+  return new ProxyPipeline({ steps: standardSteps(deps), clock: deps.clock, totalTimeoutMs: deps.totalTimeoutMs, log: deps.log });
+}

@@ -56,7 +56,9 @@ const ENCODED_CONTROL = /%(?:00|0a|0d)/i;
 // Tomcat-style path parameters (`/..;/` is treated as `..`).
 const SEGMENT_SEPARATOR = /\/|%2f/i;
 const PATH_PARAMETER = /;|%3b/i;
-const PATH_ENCODE = new Set([' ', '"', '<', '>', '`', '{', '}']);
+// WHATWG's path percent-encode set; `^` joined it in 2024 (Node 24's parser encodes it, Node 20's
+// does not), so we encode it ourselves and every Node sends the same bytes.
+const PATH_ENCODE = new Set([' ', '"', '<', '>', '^', '`', '{', '}']);
 const QUERY_ENCODE = new Set([' ', '"', '<', '>', "'"]);
 
 function invalidPath(reason: InvalidPathReason): ToolproxyError {

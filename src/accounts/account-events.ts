@@ -1,3 +1,4 @@
+import type { AccountStatus } from '../store/schema.ts';
 import type { AccountView } from './account-view.ts';
 
 /** Who did it (audit trail and logs; PLAN shared decision). */
@@ -9,9 +10,22 @@ export interface Actor {
 /**
  * What happened to an account, told after the change committed. The one place account
  * lifecycle events leave the accounts service; the audit trail and webhooks hook in here.
+ *
+ * - `account.created`: a new row (PENDING_AUTH for a link, ACTIVE for bring-your-own credentials).
+ * - `account.status_changed`: any other change of status (PENDING_AUTH → ACTIVE after a link,
+ *   ACTIVE → EXPIRED after a refused refresh, EXPIRED → ACTIVE after a new link, …). A change to
+ *   DISCONNECTED is told as `account.disconnected` only, and a deletion as `account.deleted`.
  */
 export type AccountEvent =
+  | { type: 'account.created'; account: AccountView; actor: Actor | undefined; at: number }
+  | { type: 'account.status_changed'; account: AccountView; previousStatus: AccountStatus; actor: Actor | undefined; at: number }
   | { type: 'account.disconnected'; account: AccountView; actor: Actor | undefined; at: number }
   | { type: 'account.deleted'; account: AccountView; actor: Actor | undefined; at: number };
 
 export type AccountEventListener = (event: AccountEvent) => void;
+
+/** The `account.status_changed` event for a write that went from `before` to `account.status`, or null when the status stayed. */
+export function statusChange(before: AccountStatus, account: AccountView, at: number, actor?: Actor): AccountEvent | null {
+  if (before === account.status || account.status === 'DISCONNECTED') return null;
+  return { type: 'account.status_changed', account, previousStatus: before, actor, at };
+}

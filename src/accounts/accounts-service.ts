@@ -7,7 +7,7 @@ import type { AccountFilter, Page, PageRequest, Repositories } from '../store/re
 import type { AccountRow, AccountStatus, TokenRevocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
-import type { AccountEventListener, Actor } from './account-events.ts';
+import { type AccountEvent, type AccountEventListener, type Actor, statusChange } from './account-events.ts';
 import { type AccountScope, assertValidScope, inScope, scopeDetails } from './account-scope.ts';
 import { splitAccountValues } from './account-values.ts';
 import { type AccountView, toView } from './account-view.ts';
@@ -70,7 +70,7 @@ export class AccountsService {
     changes: ChangeFeed;
     connections: ConnectionsService;
     revocations?: Revocations;
-    /** Lifecycle events (disconnected, deleted), after they committed: audit and webhooks hook in here. */
+    /** Lifecycle events (created, status changed, disconnected, deleted), after they committed: audit and webhooks hook in here. */
     onEvent?: AccountEventListener;
   }) {
     this.#store = deps.store;
@@ -96,7 +96,9 @@ export class AccountsService {
       credentials_version: 0,
     });
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
-    return { account: toView(account, connection), created };
+    const view = toView(account, connection);
+    if (created) this.publish({ type: 'account.created', account: view, actor: undefined, at: now });
+    return { account: view, created };
   }
 
   /** Bring your own credentials: creates an ACTIVE account from values the app already holds. */
@@ -122,7 +124,9 @@ export class AccountsService {
       throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
     }
     this.#changes.accountChanged(connectionName, identifier);
-    return toView(row, connection);
+    const view = toView(row, connection);
+    this.publish({ type: 'account.created', account: view, actor: undefined, at: now });
+    return view;
   }
 
   #newRow(connection: LoadedConnection, identifier: string, scope: AccountScope, now: number) {
@@ -145,17 +149,20 @@ export class AccountsService {
   async updateCredentials(ref: AccountRef, values: Record<string, unknown>): Promise<AccountView> {
     const { row, connection } = await this.load(ref);
     const split = splitAccountValues(connection.connector.definition, connection.connector.pattern, values);
+    const now = this.#clock();
     const updated = await this.#store.accounts.writeCredentials(row.id, row.credentials_version, {
       credentials: this.#vault.encryptJson(split.credentials, credentialsBinding(row.id)),
       api_config: JSON.stringify(split.apiConfig),
       status: 'ACTIVE',
       token_expires_at: null,
-      now: this.#clock(),
+      now,
     });
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
     if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    return toView(updated, connection);
+    const view = toView(updated, connection);
+    this.publishStatusChange(row.status, view, now);
+    return view;
   }
 
   async get(ref: AccountRef): Promise<AccountView> {
@@ -244,6 +251,25 @@ export class AccountsService {
     throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being deleted; try again.' });
   }
 
+  /**
+   * Tells the listener about a change that has committed (the OAuth flow, hosted links and the
+   * token refresher write accounts too, and report here). A listener that throws is its own
+   * problem: the change stands.
+   */
+  publish(event: AccountEvent): void {
+    try {
+      this.#onEvent?.(event);
+    } catch {
+      // The listener logs its own failures; an event never undoes a committed change.
+    }
+  }
+
+  /** `account.status_changed` when `before` differs from the account's status now. */
+  publishStatusChange(before: AccountStatus, account: AccountView, at: number, actor?: Actor): void {
+    const event = statusChange(before, account, at, actor);
+    if (event) this.publish(event);
+  }
+
   async #afterRemoval(repos: Repositories, accountId: string, revocation: TokenRevocationRow | null, retireAt: number | null): Promise<void> {
     if (retireAt !== null) await repos.authorizationSessions.retireOutstanding(accountId, null, retireAt);
     if (revocation) await repos.tokenRevocations.insert(revocation);
@@ -252,7 +278,7 @@ export class AccountsService {
   #committed(connection: LoadedConnection, row: AccountRow, revocation: TokenRevocationRow | null, event: Parameters<AccountEventListener>[0]): void {
     this.#changes.accountChanged(connection.row.name, row.identifier);
     if (revocation) this.#revocations?.kick(revocation.id);
-    this.#onEvent?.(event);
+    this.publish(event);
   }
 
   async load(ref: AccountRef): Promise<{ row: AccountRow; connection: LoadedConnection }> {

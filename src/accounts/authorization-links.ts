@@ -162,6 +162,8 @@ export class AuthorizationLinks {
       return written;
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
-    return { account: toView(updated, connection), redirectUrl: context.redirectUrl };
+    const view = toView(updated, connection);
+    this.#accounts.publishStatusChange(account.status, view, updated.updated_at, { type: 'hosted_link', id: context.sessionId });
+    return { account: view, redirectUrl: context.redirectUrl };
   }
 }

@@ -146,7 +146,9 @@ export class OAuthFlow {
       return updated;
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
-    return { account: toView(written, connection), redirect: await this.#nextStop(session), cookieName };
+    const view = toView(written, connection);
+    this.#accounts.publishStatusChange(account.status, view, written.updated_at, { type: 'hosted_link', id: session.id });
+    return { account: view, redirect: await this.#nextStop(session), cookieName };
   }
 
   /**
@@ -163,7 +165,9 @@ export class OAuthFlow {
     const updated = row.status === 'PENDING_VERIFICATION' ? await this.#store.accounts.setStatus(row.id, 'ACTIVE', now) : row;
     if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    return { account: toView(updated, connection), redirectUrl: session.redirect_url };
+    const view = toView(updated, connection);
+    this.#accounts.publishStatusChange(row.status, view, now, { type: 'hosted_link', id: session.id });
+    return { account: view, redirectUrl: session.redirect_url };
   }
 
   async #nextStop(session: AuthorizationSessionRow): Promise<string | undefined> {

@@ -10,7 +10,9 @@ import { ToolproxyError } from '../errors.ts';
 import type { AccountRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
+import { type AccountEventListener, statusChange } from './account-events.ts';
 import { credentialsBinding } from './accounts-service.ts';
+import { toView } from './account-view.ts';
 
 export interface RefreshTarget {
   accountId: string;
@@ -24,6 +26,8 @@ export interface FreshTokens {
   accessToken: string;
   expiresAt: number | null;
 }
+
+const REFRESHER = { type: 'system', id: 'token-refresher' } as const;
 
 /**
  * Keeps OAuth access tokens fresh, refreshing each account at most once at a time across the
@@ -46,6 +50,7 @@ export class TokenRefresher {
   readonly #windowMs: number;
   readonly #leaseMs: number;
   readonly #orphaned: OrphanedTokens | undefined;
+  readonly #onEvent: AccountEventListener | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
 
@@ -61,6 +66,8 @@ export class TokenRefresher {
     leaseMs: number;
     /** Tokens refreshed for an account deleted or disconnected meanwhile: to be revoked (O17). */
     orphaned?: OrphanedTokens;
+    /** `account.status_changed` (ACTIVE → EXPIRED) once a refused refresh is stored. */
+    onEvent?: AccountEventListener;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -71,6 +78,7 @@ export class TokenRefresher {
     this.#windowMs = deps.windowMs;
     this.#leaseMs = deps.leaseMs;
     this.#orphaned = deps.orphaned;
+    this.#onEvent = deps.onEvent;
   }
 
   /** Number of refreshes in flight in this process (R8: never left behind). */
@@ -126,8 +134,11 @@ export class TokenRefresher {
       // Race recovery: if the stored tokens changed while we asked, a sibling rotated them.
       const latest = await this.#read(target);
       if (latest.credentials_version !== row.credentials_version) return this.#fresh(latest);
-      await this.#store.accounts.setStatus(row.id, 'EXPIRED', this.#clock());
+      const now = this.#clock();
+      const expired = await this.#store.accounts.setStatus(row.id, 'EXPIRED', now);
       this.#changes.accountChanged(target.connectionName, target.identifier);
+      const event = expired && this.#onEvent && statusChange(row.status, toView(expired, connection), now, REFRESHER);
+      if (event) this.#onEvent?.(event);
       throw error;
     }
     const written = await this.#store.accounts.writeRefreshedCredentials(row.id, this.#owner, row.credentials_version, {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { WebhookDeliveryTable, WebhookEndpointTable, WebhookEventTable } from './webhooks-schema.ts';
 
 /**
  * The database as Kysely sees it. The same schema runs on SQLite (embedded default) and on
@@ -24,6 +25,9 @@ export interface Database {
   mcp_authorization_requests: McpAuthorizationRequestTable;
   mcp_grants: McpGrantTable;
   mcp_refresh_tokens: McpRefreshTokenTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export interface ConnectorTable {

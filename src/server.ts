@@ -45,6 +45,8 @@ import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
+import type { DeliveryOptions } from './webhooks/delivery-worker.ts';
 
 export const VERSION = '0.1.0';
 
@@ -57,6 +59,8 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** Webhook endpoints, the event outbox and this instance's delivery worker (src/webhooks). */
+  webhooks: Webhooks;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -76,6 +80,8 @@ export interface ServerOverrides {
   catalogDir?: string;
   /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
   mcpToolProvider?: McpToolProvider;
+  /** Webhook delivery timing (tests shorten backoff); `start: false` leaves this instance's worker off. */
+  webhookDelivery?: Partial<DeliveryOptions> & { start?: boolean };
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -130,7 +136,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       },
       options: { leaseMs: config.oauth.timeoutMs * 3 },
     });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
+    // Webhooks: account events (and, once merged, approvals) go to a durable outbox every instance works.
+    const webhooks = createWebhooks({
+      store,
+      vault,
+      clock,
+      forwarder,
+      egressAllows: (address) => egress.allowsAddress(address),
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+        error: (details, message) => app?.log.error(details, message),
+      },
+      userAgent: `toolproxy-webhooks/${VERSION}`,
+      options: overrides.webhookDelivery,
+    });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, onEvent: webhooks.outbox.onAccountEvent });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -153,6 +174,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
       orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
+      onEvent: webhooks.outbox.onAccountEvent,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
@@ -209,7 +231,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, webhooks: webhooks.endpoints, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -230,6 +252,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       );
     }
     revocations.start();
+    if (overrides.webhookDelivery?.start !== false) webhooks.start();
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
     }
@@ -275,6 +298,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      webhooks,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
@@ -289,6 +313,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
           stopDraining();
         }
         await revocations.close();
+        await webhooks.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

@@ -37,6 +37,8 @@ import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { toolRoutes } from './routes/tools.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookEndpoints } from '../webhooks/endpoints-service.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppServices {
@@ -58,6 +60,8 @@ export interface AppServices {
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
   authorizationServer?: AuthorizationServer;
+  /** Webhook endpoints and their deliveries (src/webhooks). */
+  webhooks?: WebhookEndpoints;
 }
 
 export interface AppOptions {
@@ -137,6 +141,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
       customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
+    if (services.webhooks) webhookRoutes(api, services.webhooks);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

@@ -65,6 +65,10 @@ export const SERVER_ERROR_CODES = [
   'MCP_CONFIG_NOT_FOUND',
   'MCP_CONFIG_EXISTS',
   'MCP_CONFIG_INVALID',
+  'WEBHOOK_NOT_FOUND',
+  'WEBHOOK_INVALID',
+  'WEBHOOK_DELIVERY_NOT_FOUND',
+  'UPSTREAM_ADDRESS_FORBIDDEN',
   'NOT_SUPPORTED',
   'STORE_UNAVAILABLE',
   'INTERNAL_ERROR',
@@ -73,7 +77,15 @@ export const SERVER_ERROR_CODES = [
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 /** Codes the SDK itself raises, for failures that never got an answer from the server. */
-export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'UPSTREAM_HTTP_ERROR';
+export type ClientErrorCode =
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'UNEXPECTED_RESPONSE'
+  | 'UPSTREAM_HTTP_ERROR'
+  // verifyWebhook (webhook-verify.ts)
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE'
+  | 'WEBHOOK_HEADERS_MISSING';
 
 export type ErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
 

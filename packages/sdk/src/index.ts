@@ -23,6 +23,8 @@ export { ApiClients } from './api-clients.ts';
 export { Tools, type ListToolsOptions, type ImportToolsOptions } from './tools.ts';
 export type { Tool, ToolDefinitionView, ToolImportResult } from './tool-types.ts';
 export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
+export { Webhooks, type WebhookDelivery, type WebhookEndpoint, type WebhookEndpointInput, type WebhookEventType } from './webhooks.ts';
+export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './webhook-verify.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
 export { encodeQuery } from './proxy-request.ts';

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { verifyWebhook } from '../../packages/sdk/src/index.ts';
+import { EgressPolicy } from '../../src/proxy/egress-policy.ts';
+import { Forwarder } from '../../src/proxy/forwarder.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import { loadKeyring } from '../../src/vault/keyring.ts';
+import { Vault } from '../../src/vault/vault.ts';
+import { DeliveryWorker } from '../../src/webhooks/delivery-worker.ts';
+import { WebhookEndpoints } from '../../src/webhooks/endpoints-service.ts';
+import { WebhookOutbox } from '../../src/webhooks/outbox.ts';
+import { withTestDatabases } from '../helpers/databases.ts';
+import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+
+/**
+ * The outbox with several instances on one database: two workers (each with its own store
+ * connection, as two servers have) drain the same deliveries at once and every event reaches the
+ * receiver exactly once; the endpoint's event filter and `enabled` decide what is queued.
+ */
+
+const databases = await withTestDatabases();
+const vault = new Vault(loadKeyring({ encryptionKey: randomBytes(32).toString('base64'), dataDir: '/nonexistent' }));
+const log = { info: () => undefined, warn: () => undefined, error: (details: object, message: string) => assert.fail(`${message} ${JSON.stringify(details)}`) };
+
+for (const database of databases) {
+  describe(`webhook delivery across instances on ${database.name}`, () => {
+    let stores: Store[];
+    let forwarder: Forwarder;
+    let receiver: Upstream;
+    let now = Date.UTC(2026, 0, 1);
+    const clock = () => now;
+
+    before(async () => {
+      receiver = await startUpstream((_request, response) => response.writeHead(200).end('ok'));
+      stores = [await openStore(database.options), await openStore(database.options)];
+      forwarder = new Forwarder({ connectTimeoutMs: 1000, headersTimeoutMs: 5000, bodyTimeoutMs: 5000, egress: new EgressPolicy({ allowCidrs: ['127.0.0.0/8'] }) });
+    });
+    after(async () => {
+      await forwarder.close();
+      for (const store of stores) await store.close();
+      await receiver.close();
+      await database.cleanup();
+    });
+
+    const worker = (store: Store, batchSize: number) =>
+      new DeliveryWorker({ store, vault, clock, send: (request) => forwarder.send(request), log, userAgent: 'test', options: { batchSize, random: () => 0.5 } });
+
+    test('two instances draining one outbox send each event exactly once', async () => {
+      const endpoints = new WebhookEndpoints({ store: stores[0]!, vault, clock, egressAllows: (address) => address.startsWith('127.') });
+      const { endpoint, secret } = await endpoints.create({ url: `${receiver.url}/hook` });
+      // Never started: publishing only queues (its kick does nothing here).
+      const outbox = new WebhookOutbox({ store: stores[0]!, clock, log, kick: () => undefined });
+      const events = 40;
+      for (let i = 0; i < events; i++) {
+        await outbox.publish({ type: 'approval.requested', at: now, data: { approval: { id: `apr_${i}` } } });
+      }
+      const [a, b] = [worker(stores[0]!, 3), worker(stores[1]!, 4)];
+      const counts = await Promise.all([a.runDue(), b.runDue()]);
+      assert.equal(counts.reduce((x, y) => x + y, 0), events, `attempts by worker: ${counts.join(', ')}`);
+      const ids = receiver.received.map((r) => verifyWebhook<{ approval: { id: string } }>(secret.reveal(), r.headers, r.body, { now: clock }).data.approval.id);
+      assert.equal(ids.length, events);
+      assert.equal(new Set(ids).size, events, 'no event was sent twice');
+      const page = await endpoints.deliveries(endpoint.id, { pageSize: 100 });
+      assert.ok(page.items.every((d) => d.status === 'succeeded' && d.attempts === 1 && d.last_status_code === 200));
+      assert.equal(await a.runDue(), 0);
+    });
+
+    test('the event filter and enabled decide which endpoints get a delivery', async () => {
+      const endpoints = new WebhookEndpoints({ store: stores[0]!, vault, clock, egressAllows: () => true });
+      const wanted = await endpoints.create({ url: `${receiver.url}/deleted`, events: ['account.deleted'] });
+      const disabled = await endpoints.create({ url: `${receiver.url}/off`, enabled: false });
+      const outbox = new WebhookOutbox({ store: stores[0]!, clock, log, kick: () => undefined });
+      const queued = await outbox.publish({ type: 'account.created', at: now, data: {} });
+      assert.ok(!queued.some((d) => d.endpoint_id === wanted.endpoint.id || d.endpoint_id === disabled.endpoint.id));
+      const deleted = await outbox.publish({ type: 'account.deleted', at: now, data: {} });
+      assert.ok(deleted.some((d) => d.endpoint_id === wanted.endpoint.id));
+      assert.ok(!deleted.some((d) => d.endpoint_id === disabled.endpoint.id));
+      await endpoints.delete(wanted.endpoint.id);
+      await assert.rejects(endpoints.deliveries(wanted.endpoint.id, { pageSize: 10 }), { code: 'WEBHOOK_NOT_FOUND' });
+      assert.equal((await stores[0]!.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', wanted.endpoint.id).execute()).length, 0);
+      now += 1;
+    });
+  });
+}

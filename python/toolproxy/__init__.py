@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
 )
 from .management import ApiClients, Connections, Connectors  # noqa: E402
 from .mcp import Mcp  # noqa: E402
+from .webhooks import VerifiedWebhook, WebhookVerificationError, verify_webhook  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
     AppliedConnector,
@@ -66,4 +67,7 @@ __all__ = [
     "ToolproxyError",
     "ToolproxyTimeoutError",
     "UpstreamHttpError",
+    "VerifiedWebhook",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

@@ -11,6 +11,7 @@ import { registerMcp } from './mcp.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
 import { registerTools } from './tools.ts';
+import { registerWebhooks } from './webhooks.ts';
 import { sanitize } from './table.ts';
 import { cliVersion } from './version.ts';
 
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerTools(program, io);
   registerClients(program, io);
   registerMcp(program, io);
+  registerWebhooks(program, io);
   registerKeys(program, io);
 
   try {

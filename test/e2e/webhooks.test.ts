@@ -116,6 +116,7 @@ for (const database of databases) {
      */
     function received(identifier: string, key = secret) {
       return receiver.received
+        .filter((request) => (key === secret ? request.url !== '/all' : request.url === '/all'))
         .map((request) => ({ request, event: verifyWebhook<any>(key, request.headers, request.body, { now: () => Number(request.headers['webhook-timestamp']) * 1000 }) }))
         .filter(({ event }) => event.data.connected_account.identifier === identifier);
     }
@@ -284,12 +285,18 @@ for (const database of databases) {
       await server.api('POST', '/api/v1/connections', { name: 'keys', connector: keyed.body.provider.identifier });
       const account = await server.api('POST', '/api/v1/connected_accounts', { connection_name: 'keys', identifier: 'canary-user', authorization_details: { static_auth: { details: { api_key: canary } } } });
       assert.equal(account.status, 201, account.text);
+      // DISCONNECTED: the credentials are dropped, the account kept, and the app told.
+      assert.equal((await server.api('POST', '/api/v1/connections/keys/connected_accounts/canary-user/disconnect')).status, 200);
       assert.equal((await server.api('DELETE', '/api/v1/connections/keys/connected_accounts/canary-user')).status, 204);
       const types = await until(() => {
         const got = receiver.received.filter((r) => r.url === '/all').map((r) => verifyWebhook<any>(allSecret, r.headers, r.body, { now }).type);
         return got.includes('account.deleted') && got;
       }, 'the created and deleted events');
-      assert.ok(types.includes('account.created'));
+      assert.deepEqual([...types].sort(), ['account.created', 'account.deleted', 'account.disconnected']);
+      const disconnected = received('canary-user', allSecret).find(({ event }) => event.type === 'account.disconnected')!.event;
+      assert.equal(disconnected.data.connected_account.status, 'DISCONNECTED');
+      assert.equal(disconnected.data.connected_account.has_credentials, false);
+      assert.equal(disconnected.data.actor.type, 'api_client');
       for (const id of [endpointId, all.body.webhook.id]) answers.push((await server.api('GET', `/api/v1/webhooks/${id}/deliveries?page_size=100`)).text);
       answers.push((await server.api('GET', '/api/v1/webhooks')).text);
 

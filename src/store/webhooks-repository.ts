@@ -49,6 +49,8 @@ export interface WebhookRepository {
   listDeliveries(endpointId: string, page: PageRequest): Promise<Page<WebhookDeliveryRow>>;
   /** Makes a delivery pending and due now again, attempts from zero (the lease, if any, is dropped). */
   replay(endpointId: string, id: string, now: number): Promise<WebhookDeliveryRow | undefined>;
+  /** Retention: finished deliveries made before `cutoff`, and events left with no delivery; returns deliveries removed. */
+  prune(cutoff: number): Promise<number>;
 }
 
 export function webhooksRepository(db: Kysely<Database>, dialect: StoreDialect): WebhookRepository {
@@ -148,6 +150,18 @@ export function webhooksRepository(db: Kysely<Database>, dialect: StoreDialect):
         .where('endpoint_id', '=', endpointId)
         .returningAll()
         .executeTakeFirst();
+    },
+
+    async prune(cutoff) {
+      return inTransaction(db, async (trx) => {
+        const result = await trx.deleteFrom('webhook_deliveries').where('status', '<>', 'pending').where('created_at', '<', cutoff).executeTakeFirst();
+        await trx
+          .deleteFrom('webhook_events')
+          .where('created_at', '<', cutoff)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'webhook_events.id'))))
+          .execute();
+        return Number(result.numDeletedRows);
+      });
     },
   };
 }

@@ -32,6 +32,8 @@ export interface DeliveryOptions {
   batchSize: number;
   /** Jitter source in [0, 1); injectable so tests know the delay. */
   random: () => number;
+  /** Finished deliveries (and their events) are kept this long, then removed (checked hourly). */
+  retentionMs: number;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
@@ -43,7 +45,10 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   leaseMs: 60_000,
   batchSize: 20,
   random: Math.random,
+  retentionMs: 30 * 24 * 3_600_000,
 };
+
+const PRUNE_EVERY_MS = 3_600_000;
 
 /** Bytes of a receiver's answer read (and dropped) before the connection is reused. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -73,6 +78,7 @@ export class DeliveryWorker {
   /** A run in progress, and whether another was asked for meanwhile (kicks coalesce). */
   #active: Promise<number> | undefined;
   #again = false;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: { store: Store; vault: Vault; clock: Clock; send: Send; log: DeliveryLog; userAgent: string; options?: Partial<DeliveryOptions> }) {
     this.#store = deps.store;
@@ -117,7 +123,17 @@ export class DeliveryWorker {
         if (claimed.length < this.#options.batchSize) break;
       }
     } while (this.#again);
+    await this.#pruneNowAndThen();
     return attempted;
+  }
+
+  /** Retention, at most hourly per instance (a delete of nothing is cheap when another instance did it). */
+  async #pruneNowAndThen(): Promise<void> {
+    const now = this.#clock();
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now;
+    const removed = await this.#store.webhooks.prune(now - this.#options.retentionMs);
+    if (removed > 0) this.#log.info({ removed }, 'old webhook deliveries removed');
   }
 
   /** Polls on a timer that never keeps the process alive. */

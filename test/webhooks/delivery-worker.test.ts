@@ -81,5 +81,23 @@ for (const database of databases) {
       assert.equal((await stores[0]!.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', wanted.endpoint.id).execute()).length, 0);
       now += 1;
     });
+
+    test('finished deliveries and their events are removed after the retention period; pending ones stay', async () => {
+      const count = async (table: 'webhook_deliveries' | 'webhook_events') => (await stores[1]!.db.selectFrom(table).select('id').execute()).length;
+      assert.ok((await count('webhook_deliveries')) > 40);
+      const outbox = new WebhookOutbox({ store: stores[1]!, clock, log, kick: () => undefined });
+      now += 31 * 24 * 3_600_000;
+      // Its receiver is gone: queued now, still pending after the run.
+      const endpoints = new WebhookEndpoints({ store: stores[1]!, vault, clock, egressAllows: () => true });
+      await endpoints.create({ url: 'http://127.0.0.1:9/closed', events: ['approval.decided'] });
+      // The first test's endpoint (every event) gets it too, and delivers it: recent, so kept.
+      const fresh = await outbox.publish({ type: 'approval.decided', at: now, data: {} });
+      assert.equal(fresh.length, 2);
+      await worker(stores[1]!, 50).runDue();
+      assert.equal(await count('webhook_events'), 1);
+      const rows = await stores[1]!.db.selectFrom('webhook_deliveries').selectAll().orderBy('status').execute();
+      assert.deepEqual(rows.map((r) => r.id).sort(), fresh.map((d) => d.id).sort());
+      assert.deepEqual(rows.map((r) => [r.status, r.last_error]), [['pending', 'UPSTREAM_UNREACHABLE'], ['succeeded', null]]);
+    });
   });
 }

@@ -22,6 +22,7 @@ export type AccountEvent =
   | { type: 'account.disconnected'; account: AccountView; actor: Actor | undefined; at: number }
   | { type: 'account.deleted'; account: AccountView; actor: Actor | undefined; at: number };
 
+/** Called after the change committed; returns at once and never throws (it hands the event off). */
 export type AccountEventListener = (event: AccountEvent) => void;
 
 /** The `account.status_changed` event for a write that went from `before` to `account.status`, or null when the status stayed. */

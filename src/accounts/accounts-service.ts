@@ -252,16 +252,12 @@ export class AccountsService {
   }
 
   /**
-   * Tells the listener about a change that has committed (the OAuth flow, hosted links and the
-   * token refresher write accounts too, and report here). A listener that throws is its own
-   * problem: the change stands.
+   * Tells the listener about a change that has committed (the OAuth flow and hosted links write
+   * accounts too, and report here). Listeners return at once and never throw: they hand the event
+   * off (webhooks queue it, src/webhooks/outbox.ts) and log their own failures.
    */
   publish(event: AccountEvent): void {
-    try {
-      this.#onEvent?.(event);
-    } catch {
-      // The listener logs its own failures; an event never undoes a committed change.
-    }
+    this.#onEvent?.(event);
   }
 
   /** `account.status_changed` when `before` differs from the account's status now. */

@@ -151,7 +151,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       userAgent: `toolproxy-webhooks/${VERSION}`,
       options: overrides.webhookDelivery,
     });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, onEvent: webhooks.outbox.onAccountEvent });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, outbox: webhooks.outbox.accounts });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -174,7 +174,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
       orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
-      onEvent: webhooks.outbox.onAccountEvent,
+      outbox: webhooks.outbox.accounts,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });

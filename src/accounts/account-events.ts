@@ -1,3 +1,4 @@
+import type { Repositories } from '../store/repositories.ts';
 import type { AccountStatus } from '../store/schema.ts';
 import type { AccountView } from './account-view.ts';
 
@@ -24,6 +25,16 @@ export type AccountEvent =
 
 /** Called after the change committed; returns at once and never throws (it hands the event off). */
 export type AccountEventListener = (event: AccountEvent) => void;
+
+/**
+ * The transactional outbox (DESIGN.md §9): `write` stores an event in the same transaction as the
+ * change it tells, so a crash can never keep the change and lose the event; `committed` runs once
+ * that transaction has committed (the webhook worker then sends at once). src/webhooks implements it.
+ */
+export interface AccountEventOutbox {
+  write(repos: Repositories, event: AccountEvent): Promise<void>;
+  committed(): void;
+}
 
 /** The `account.status_changed` event for a write that went from `before` to `account.status`, or null when the status stayed. */
 export function statusChange(before: AccountStatus, account: AccountView, at: number, actor?: Actor): AccountEvent | null {

@@ -7,7 +7,7 @@ import type { AccountFilter, Page, PageRequest, Repositories } from '../store/re
 import type { AccountRow, AccountStatus, TokenRevocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
-import { type AccountEvent, type AccountEventListener, type Actor, statusChange } from './account-events.ts';
+import { type AccountEvent, type AccountEventListener, type AccountEventOutbox, type Actor, statusChange } from './account-events.ts';
 import { type AccountScope, assertValidScope, inScope, scopeDetails } from './account-scope.ts';
 import { splitAccountValues } from './account-values.ts';
 import { type AccountView, toView } from './account-view.ts';
@@ -62,6 +62,7 @@ export class AccountsService {
   readonly #connections: ConnectionsService;
   readonly #revocations: Revocations | undefined;
   readonly #onEvent: AccountEventListener | undefined;
+  readonly #outbox: AccountEventOutbox | undefined;
 
   constructor(deps: {
     store: Store;
@@ -72,6 +73,8 @@ export class AccountsService {
     revocations?: Revocations;
     /** Lifecycle events (created, status changed, disconnected, deleted), after they committed: audit and webhooks hook in here. */
     onEvent?: AccountEventListener;
+    /** Lifecycle events written in the change's own transaction (webhooks). */
+    outbox?: AccountEventOutbox;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -80,6 +83,7 @@ export class AccountsService {
     this.#connections = deps.connections;
     this.#revocations = deps.revocations;
     this.#onEvent = deps.onEvent;
+    this.#outbox = deps.outbox;
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
@@ -88,17 +92,21 @@ export class AccountsService {
     assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
     const now = this.#clock();
-    const { account, created } = await this.#store.accounts.getOrCreate({
-      ...this.#newRow(connection, identifier, scope, now),
-      status: 'PENDING_AUTH',
-      credentials: null,
-      api_config: '{}',
-      credentials_version: 0,
+    const { account, created, event } = await this.#store.transaction(async (repos) => {
+      const result = await repos.accounts.getOrCreate({
+        ...this.#newRow(connection, identifier, scope, now),
+        status: 'PENDING_AUTH',
+        credentials: null,
+        api_config: '{}',
+        credentials_version: 0,
+      });
+      const created: AccountEvent | null = result.created ? { type: 'account.created', account: toView(result.account, connection), actor: undefined, at: now } : null;
+      if (created) await this.record(repos, created);
+      return { ...result, event: created };
     });
+    if (event) this.announce(event);
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
-    const view = toView(account, connection);
-    if (created) this.publish({ type: 'account.created', account: view, actor: undefined, at: now });
-    return { account: view, created };
+    return { account: toView(account, connection), created };
   }
 
   /** Bring your own credentials: creates an ACTIVE account from values the app already holds. */
@@ -120,12 +128,16 @@ export class AccountsService {
       refresh_lease_until: null,
       granted_scopes: null,
     };
-    if (!(await this.#store.accounts.insert(row))) {
-      throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
-    }
-    this.#changes.accountChanged(connectionName, identifier);
     const view = toView(row, connection);
-    this.publish({ type: 'account.created', account: view, actor: undefined, at: now });
+    const event: AccountEvent = { type: 'account.created', account: view, actor: undefined, at: now };
+    const inserted = await this.#store.transaction(async (repos) => {
+      if (!(await repos.accounts.insert(row))) return false;
+      await this.record(repos, event);
+      return true;
+    });
+    if (!inserted) throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
+    this.#changes.accountChanged(connectionName, identifier);
+    this.announce(event);
     return view;
   }
 
@@ -150,19 +162,26 @@ export class AccountsService {
     const { row, connection } = await this.load(ref);
     const split = splitAccountValues(connection.connector.definition, connection.connector.pattern, values);
     const now = this.#clock();
-    const updated = await this.#store.accounts.writeCredentials(row.id, row.credentials_version, {
-      credentials: this.#vault.encryptJson(split.credentials, credentialsBinding(row.id)),
-      api_config: JSON.stringify(split.apiConfig),
-      status: 'ACTIVE',
-      token_expires_at: null,
-      now,
+    const credentials = this.#vault.encryptJson(split.credentials, credentialsBinding(row.id));
+    const written = await this.#store.transaction(async (repos) => {
+      const updated = await repos.accounts.writeCredentials(row.id, row.credentials_version, {
+        credentials,
+        api_config: JSON.stringify(split.apiConfig),
+        status: 'ACTIVE',
+        token_expires_at: null,
+        now,
+      });
+      if (!updated) return undefined;
+      const view = toView(updated, connection);
+      const event = statusChange(row.status, view, now);
+      if (event) await this.record(repos, event);
+      return { view, event };
     });
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
-    if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
+    if (!written) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    const view = toView(updated, connection);
-    this.publishStatusChange(row.status, view, now);
-    return view;
+    if (written.event) this.announce(written.event);
+    return written.view;
   }
 
   async get(ref: AccountRef): Promise<AccountView> {
@@ -220,15 +239,17 @@ export class AccountsService {
       if (row.status === 'DISCONNECTED' && row.credentials === null) return toView(row, connection);
       const revocation = this.#revocations?.plan(row, connection) ?? null;
       const now = this.#clock();
-      const updated = await this.#store.transaction(async (repos) => {
+      const event = await this.#store.transaction(async (repos) => {
         const written = await repos.accounts.disconnect(row.id, row.credentials_version, now);
-        if (written) await this.#afterRemoval(repos, row.id, revocation, now);
-        return written;
+        if (!written) return undefined;
+        await this.#afterRemoval(repos, row.id, revocation, now);
+        const disconnected: AccountEvent = { type: 'account.disconnected', account: toView(written, connection), actor, at: now };
+        await this.record(repos, disconnected);
+        return disconnected;
       });
-      if (!updated) continue; // a refresh or a new credential landed meanwhile: read it again
-      const view = toView(updated, connection);
-      this.#committed(connection, row, revocation, { type: 'account.disconnected', account: view, actor, at: now });
-      return view;
+      if (!event) continue; // a refresh or a new credential landed meanwhile: read it again
+      this.#committed(connection, row, revocation, event);
+      return event.account;
     }
     throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being disconnected; try again.' });
   }
@@ -239,31 +260,35 @@ export class AccountsService {
       const { row, connection } = await this.load(ref);
       const revocation = this.#revocations?.plan(row, connection) ?? null;
       const now = this.#clock();
+      const event: AccountEvent = { type: 'account.deleted', account: toView(row, connection), actor, at: now };
       const deleted = await this.#store.transaction(async (repos) => {
         if (!(await repos.accounts.delete(row.id, row.credentials_version))) return false;
         await this.#afterRemoval(repos, row.id, revocation, null);
+        await this.record(repos, event);
         return true;
       });
       if (!deleted) continue;
-      this.#committed(connection, row, revocation, { type: 'account.deleted', account: toView(row, connection), actor, at: now });
+      this.#committed(connection, row, revocation, event);
       return;
     }
     throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being deleted; try again.' });
   }
 
   /**
-   * Tells the listener about a change that has committed (the OAuth flow and hosted links write
-   * accounts too, and report here). Listeners return at once and never throw: they hand the event
-   * off (webhooks queue it, src/webhooks/outbox.ts) and log their own failures.
+   * Writes an event into the outbox inside the change's transaction (`repos`). The OAuth flow and
+   * hosted links write accounts in their own transactions and record their events here too.
    */
-  publish(event: AccountEvent): void {
-    this.#onEvent?.(event);
+  async record(repos: Repositories, event: AccountEvent): Promise<void> {
+    await this.#outbox?.write(repos, event);
   }
 
-  /** `account.status_changed` when `before` differs from the account's status now. */
-  publishStatusChange(before: AccountStatus, account: AccountView, at: number, actor?: Actor): void {
-    const event = statusChange(before, account, at, actor);
-    if (event) this.publish(event);
+  /**
+   * After the commit: tells the listener (the audit trail) and lets the outbox send at once.
+   * Listeners return at once and never throw.
+   */
+  announce(event: AccountEvent): void {
+    this.#onEvent?.(event);
+    this.#outbox?.committed();
   }
 
   async #afterRemoval(repos: Repositories, accountId: string, revocation: TokenRevocationRow | null, retireAt: number | null): Promise<void> {
@@ -274,7 +299,7 @@ export class AccountsService {
   #committed(connection: LoadedConnection, row: AccountRow, revocation: TokenRevocationRow | null, event: Parameters<AccountEventListener>[0]): void {
     this.#changes.accountChanged(connection.row.name, row.identifier);
     if (revocation) this.#revocations?.kick(revocation.id);
-    this.publish(event);
+    this.announce(event);
   }
 
   async load(ref: AccountRef): Promise<{ row: AccountRow; connection: LoadedConnection }> {

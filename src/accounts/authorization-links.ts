@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
 import type { AccountScope } from './account-scope.ts';
+import { statusChange } from './account-events.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
 
 /** Checks submitted credentials with a test call before they are stored (connector `verify`, ext). */
@@ -159,11 +160,13 @@ export class AuthorizationLinks {
         now,
       });
       if (!written) throw new ToolproxyError('LINK_USED', { message: 'The account changed while this form was open. Ask for a new link.' });
-      return written;
+      const view = toView(written, connection);
+      const event = statusChange(account.status, view, now, { type: 'hosted_link', id: context.sessionId });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
-    const view = toView(updated, connection);
-    this.#accounts.publishStatusChange(account.status, view, updated.updated_at, { type: 'hosted_link', id: context.sessionId });
-    return { account: view, redirectUrl: context.redirectUrl };
+    if (updated.event) this.#accounts.announce(updated.event);
+    return { account: updated.view, redirectUrl: context.redirectUrl };
   }
 }

@@ -10,6 +10,7 @@ import type { AuthorizationSessionRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
+import { statusChange } from './account-events.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
 import type { LinkContext } from './authorization-links.ts';
 
@@ -143,12 +144,14 @@ export class OAuthFlow {
         now,
       });
       if (!updated) throw new ToolproxyError('LINK_USED', { message: 'The account changed during authorization. Ask for a new link.' });
-      return updated;
+      const view = toView(updated, connection);
+      const event = statusChange(account.status, view, now, { type: 'hosted_link', id: session.id });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
-    const view = toView(written, connection);
-    this.#accounts.publishStatusChange(account.status, view, written.updated_at, { type: 'hosted_link', id: session.id });
-    return { account: view, redirect: await this.#nextStop(session), cookieName };
+    if (written.event) this.#accounts.announce(written.event);
+    return { account: written.view, redirect: await this.#nextStop(session), cookieName };
   }
 
   /**
@@ -162,12 +165,17 @@ export class OAuthFlow {
     const { row, connection } = await this.#accounts.load({ id: session.account_id });
     if (row.identifier !== identifier) throw new ToolproxyError('USER_VERIFICATION_MISMATCH');
     if (!(await this.#store.authorizationSessions.completeVerification(session.id, now))) throw new ToolproxyError('AUTH_REQUEST_NOT_FOUND');
-    const updated = row.status === 'PENDING_VERIFICATION' ? await this.#store.accounts.setStatus(row.id, 'ACTIVE', now) : row;
-    if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
+    const verified = await this.#store.transaction(async (repos) => {
+      const updated = row.status === 'PENDING_VERIFICATION' ? await repos.accounts.setStatus(row.id, 'ACTIVE', now) : row;
+      if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
+      const view = toView(updated, connection);
+      const event = statusChange(row.status, view, now, { type: 'hosted_link', id: session.id });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
+    });
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    const view = toView(updated, connection);
-    this.#accounts.publishStatusChange(row.status, view, now, { type: 'hosted_link', id: session.id });
-    return { account: view, redirectUrl: session.redirect_url };
+    if (verified.event) this.#accounts.announce(verified.event);
+    return { account: verified.view, redirectUrl: session.redirect_url };
   }
 
   async #nextStop(session: AuthorizationSessionRow): Promise<string | undefined> {

@@ -10,7 +10,7 @@ import { ToolproxyError } from '../errors.ts';
 import type { AccountRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
-import { type AccountEventListener, statusChange } from './account-events.ts';
+import { type AccountEventListener, type AccountEventOutbox, statusChange } from './account-events.ts';
 import { credentialsBinding } from './accounts-service.ts';
 import { toView } from './account-view.ts';
 
@@ -51,6 +51,7 @@ export class TokenRefresher {
   readonly #leaseMs: number;
   readonly #orphaned: OrphanedTokens | undefined;
   readonly #onEvent: AccountEventListener | undefined;
+  readonly #outbox: AccountEventOutbox | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
 
@@ -68,6 +69,8 @@ export class TokenRefresher {
     orphaned?: OrphanedTokens;
     /** `account.status_changed` (ACTIVE → EXPIRED) once a refused refresh is stored. */
     onEvent?: AccountEventListener;
+    /** The same event, written in the transaction that marks the account EXPIRED (webhooks). */
+    outbox?: AccountEventOutbox;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -79,6 +82,7 @@ export class TokenRefresher {
     this.#leaseMs = deps.leaseMs;
     this.#orphaned = deps.orphaned;
     this.#onEvent = deps.onEvent;
+    this.#outbox = deps.outbox;
   }
 
   /** Number of refreshes in flight in this process (R8: never left behind). */
@@ -134,11 +138,8 @@ export class TokenRefresher {
       // Race recovery: if the stored tokens changed while we asked, a sibling rotated them.
       const latest = await this.#read(target);
       if (latest.credentials_version !== row.credentials_version) return this.#fresh(latest);
-      const now = this.#clock();
-      const expired = await this.#store.accounts.setStatus(row.id, 'EXPIRED', now);
+      await this.#expire(row, connection);
       this.#changes.accountChanged(target.connectionName, target.identifier);
-      const event = expired && this.#onEvent && statusChange(row.status, toView(expired, connection), now, REFRESHER);
-      if (event) this.#onEvent?.(event);
       throw error;
     }
     const written = await this.#store.accounts.writeRefreshedCredentials(row.id, this.#owner, row.credentials_version, {
@@ -158,6 +159,24 @@ export class TokenRefresher {
       return this.#fresh(latest);
     }
     return { accessToken: tokens.credentials.access_token, expiresAt: tokens.expiresAt };
+  }
+
+  /** EXPIRED, with its `account.status_changed` event in the same transaction when anyone listens. */
+  async #expire(row: AccountRow, connection: LoadedConnection): Promise<void> {
+    const now = this.#clock();
+    if (!this.#outbox && !this.#onEvent) {
+      await this.#store.accounts.setStatus(row.id, 'EXPIRED', now);
+      return;
+    }
+    const event = await this.#store.transaction(async (repos) => {
+      const expired = await repos.accounts.setStatus(row.id, 'EXPIRED', now);
+      const changed = expired && statusChange(row.status, toView(expired, connection), now, REFRESHER);
+      if (changed) await this.#outbox?.write(repos, changed);
+      return changed;
+    });
+    if (!event) return;
+    this.#onEvent?.(event);
+    this.#outbox?.committed();
   }
 
   #needsRefresh(row: AccountRow, rejected: string | undefined): boolean {

@@ -1,6 +1,7 @@
-import type { AccountEvent } from '../accounts/account-events.ts';
+import type { AccountEventOutbox } from '../accounts/account-events.ts';
 import type { Clock } from '../clock.ts';
 import type { Store } from '../store/store.ts';
+import type { WebhookRepository } from '../store/webhooks-repository.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../store/webhooks-schema.ts';
 import { type ApprovalEvent, fromAccountEvent, fromApprovalEvent, type WebhookEventInput } from './events.ts';
 import { timeOrderedId } from './ids.ts';
@@ -20,10 +21,12 @@ function wants(endpoint: WebhookEndpointRow, type: string): boolean {
 }
 
 /**
- * The durable outbox: an event, once its change has committed, becomes one `webhook_events` row
- * and one pending `webhook_deliveries` row per enabled endpoint that wants it, in one
- * transaction. From then on it survives restarts and crashes: any instance's DeliveryWorker sends
- * it. Nothing here runs on a request's path: listeners hand the work off and return at once.
+ * The transactional outbox (DESIGN.md §9): an event becomes one `webhook_events` row and one
+ * pending `webhook_deliveries` row per enabled endpoint that wants it. Account events are written
+ * in the very transaction of the account change (`accounts`), so the change and its event commit
+ * or roll back together; approval events are written once the approval has committed. From then
+ * on the event survives restarts and crashes: any instance's DeliveryWorker sends it, off every
+ * request's path.
  */
 export class WebhookOutbox {
   readonly #store: Store;
@@ -39,9 +42,15 @@ export class WebhookOutbox {
     this.#kick = deps.kick;
   }
 
-  /** For AccountsService / TokenRefresher `onEvent`: queues and returns at once. */
-  readonly onAccountEvent = (event: AccountEvent): void => {
-    this.#track(this.publish(fromAccountEvent(event)), event.type);
+  /**
+   * For AccountsService, the OAuth flow, hosted links and the TokenRefresher (AccountEventOutbox):
+   * the event and its deliveries are written in the transaction of the change they tell.
+   */
+  readonly accounts: AccountEventOutbox = {
+    write: async (repos, event) => {
+      await this.#enqueue(repos.webhooks, fromAccountEvent(event));
+    },
+    committed: () => this.#kick(),
   };
 
   /**
@@ -55,9 +64,16 @@ export class WebhookOutbox {
     return work.then(() => undefined, () => undefined);
   }
 
-  /** Stores the event and its deliveries; returns the deliveries made (none when no endpoint wants it). */
+  /** Stores the event and its deliveries, then sends; returns the deliveries made (none when no endpoint wants it). */
   async publish(input: WebhookEventInput): Promise<WebhookDeliveryRow[]> {
-    const endpoints = (await this.#store.webhooks.enabledEndpoints()).filter((endpoint) => wants(endpoint, input.type));
+    const deliveries = await this.#enqueue(this.#store.webhooks, input);
+    if (deliveries.length > 0) this.#kick();
+    return deliveries;
+  }
+
+  /** The event and one delivery per enabled endpoint that wants it, through `webhooks` (the store, or a transaction's). */
+  async #enqueue(webhooks: WebhookRepository, input: WebhookEventInput): Promise<WebhookDeliveryRow[]> {
+    const endpoints = (await webhooks.enabledEndpoints()).filter((endpoint) => wants(endpoint, input.type));
     if (endpoints.length === 0) return [];
     const now = this.#clock();
     const eventId = timeOrderedId('evt', now);
@@ -77,8 +93,7 @@ export class WebhookOutbox {
       delivered_at: null,
       created_at: now,
     }));
-    await this.#store.webhooks.enqueue({ id: eventId, type: input.type, payload: eventBody(input.type, input.at, input.data), created_at: now }, deliveries);
-    this.#kick();
+    await webhooks.enqueue({ id: eventId, type: input.type, payload: eventBody(input.type, input.at, input.data), created_at: now }, deliveries);
     return deliveries;
   }
 

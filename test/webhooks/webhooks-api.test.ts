@@ -124,11 +124,14 @@ describe('the signing secret', () => {
 });
 
 describe('a receiver that hangs', () => {
-  test('never slows the API or the proxy; the attempt times out and is recorded for a retry', async () => {
+  test('is queued with the change, never slows the API or the proxy; the attempt times out and is recorded for a retry', async () => {
     const { body } = await server.api('POST', '/api/v1/webhooks', { url: `${receiver.url}/slow`, events: ['account.created'] });
     const started = Date.now();
     const account = await server.api('POST', '/api/v1/connected_accounts', { connection_name: 'keys', identifier: 'slow-user', authorization_details: { static_auth: { details: { api_key: 'k' } } } });
     assert.equal(account.status, 201, account.text);
+    // Written in the account's own transaction: the delivery exists the moment the API answers.
+    const queued = await server.server.store.webhooks.listDeliveries(body.webhook.id, { pageSize: 10 });
+    assert.equal(queued.items.length, 1);
     const proxied = await fetch(`${server.url}/proxy/customers`, { headers: { authorization: `Bearer ${await server.token()}`, connection_name: 'keys', identifier: 'slow-user' } });
     assert.equal(proxied.status, 200);
     assert.ok(Date.now() - started < 900, `the API and the proxy answered in ${Date.now() - started} ms while the receiver hangs`);

@@ -1,5 +1,6 @@
 import type { AccountEventOutbox } from '../accounts/account-events.ts';
 import type { Clock } from '../clock.ts';
+import type { Repositories } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import type { WebhookRepository } from '../store/webhooks-repository.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../store/webhooks-schema.ts';
@@ -54,8 +55,20 @@ export class WebhookOutbox {
   };
 
   /**
-   * For the approvals code (issue 14, another branch): call after the approval's change has
-   * committed, e.g. `void webhooks.outbox.publishApproval({ type: 'approval.requested', approval, actor, at })`.
+   * For the approvals code (issue 14, another branch), transactional like the account events:
+   * `await outbox.approvals.write(repos, event)` inside the approval's own transaction, then
+   * `outbox.approvals.committed()` after it commits.
+   */
+  readonly approvals = {
+    write: async (repos: Repositories, event: ApprovalEvent): Promise<void> => {
+      await this.#enqueue(repos.webhooks, fromApprovalEvent(event));
+    },
+    committed: (): void => this.#kick(),
+  };
+
+  /**
+   * For the approvals code, when it has no transaction to join: call after the approval's change
+   * has committed, e.g. `void webhooks.outbox.publishApproval({ type: 'approval.requested', approval, actor, at })`.
    * Resolves once the event is stored; never throws (a failure is logged).
    */
   publishApproval(event: ApprovalEvent): Promise<void> {

@@ -82,6 +82,22 @@ for (const database of databases) {
       now += 1;
     });
 
+    test('approval events: written in the approval\'s transaction, sent without the query string', async () => {
+      const endpoints = new WebhookEndpoints({ store: stores[0]!, vault, clock, egressAllows: () => true });
+      const { secret } = await endpoints.create({ url: `${receiver.url}/approvals`, events: ['approval.requested', 'approval.decided'] });
+      const outbox = new WebhookOutbox({ store: stores[0]!, clock, log, kick: () => undefined });
+      const approval = { id: 'apr_1', connection_name: 'github', identifier: 'u1', method: 'POST', path: '/repos/x/issues?access_token=canary', status: 'PENDING' };
+      await stores[0]!.transaction(async (repos) => outbox.approvals.write(repos, { type: 'approval.requested', approval, actor: { type: 'api_client', id: 'cli_1' }, at: now }));
+      await outbox.publishApproval({ type: 'approval.decided', approval: { ...approval, status: 'APPROVED', decision: 'approved' }, actor: { type: 'dashboard', id: 'ops' }, at: now });
+      await worker(stores[0]!, 10).runDue();
+      const got = receiver.received.filter((r) => r.url === '/approvals').map((r) => verifyWebhook<any>(secret.reveal(), r.headers, r.body, { now: clock }));
+      assert.deepEqual(got.map((e) => [e.type, e.data.approval.path, e.data.approval.decision ?? null, e.data.actor.type]).sort(), [
+        ['approval.decided', '/repos/x/issues', 'approved', 'dashboard'],
+        ['approval.requested', '/repos/x/issues', null, 'api_client'],
+      ]);
+      assert.ok(!receiver.received.some((r) => r.body.toString().includes('canary')));
+    });
+
     test('finished deliveries and their events are removed after the retention period; pending ones stay', async () => {
       const count = async (table: 'webhook_deliveries' | 'webhook_events') => (await stores[1]!.db.selectFrom(table).select('id').execute()).length;
       assert.ok((await count('webhook_deliveries')) > 40);
@@ -89,9 +105,9 @@ for (const database of databases) {
       now += 31 * 24 * 3_600_000;
       // Its receiver is gone: queued now, still pending after the run.
       const endpoints = new WebhookEndpoints({ store: stores[1]!, vault, clock, egressAllows: () => true });
-      await endpoints.create({ url: 'http://127.0.0.1:9/closed', events: ['approval.decided'] });
+      await endpoints.create({ url: 'http://127.0.0.1:9/closed', events: ['account.status_changed'] });
       // The first test's endpoint (every event) gets it too, and delivers it: recent, so kept.
-      const fresh = await outbox.publish({ type: 'approval.decided', at: now, data: {} });
+      const fresh = await outbox.publish({ type: 'account.status_changed', at: now, data: {} });
       assert.equal(fresh.length, 2);
       await worker(stores[1]!, 50).runDue();
       assert.equal(await count('webhook_events'), 1);

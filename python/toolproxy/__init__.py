@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
 )
 from .management import ApiClients, Connections, Connectors  # noqa: E402
 from .mcp import Mcp  # noqa: E402
+from .webhook_endpoints import CreatedWebhookEndpoint, WebhookDelivery, WebhookEndpoint, Webhooks  # noqa: E402
 from .webhooks import VerifiedWebhook, WebhookVerificationError, verify_webhook  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
@@ -67,7 +68,11 @@ __all__ = [
     "ToolproxyError",
     "ToolproxyTimeoutError",
     "UpstreamHttpError",
+    "CreatedWebhookEndpoint",
     "VerifiedWebhook",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Webhooks",
     "WebhookVerificationError",
     "verify_webhook",
 ]

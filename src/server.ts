@@ -216,6 +216,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
     registerStatementMetric(metrics.registry, store.statements);
+    webhooks.worker.counts.register(metrics.registry);
     const mcp = createMcp({
       config,
       store,

@@ -8,6 +8,7 @@ import type { WebhookDeliveryRow } from '../store/webhooks-schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { endpointSecretBinding } from './endpoints-service.ts';
+import { DeliveryCounts } from './metrics.ts';
 import { signWebhook } from './signature.ts';
 
 export interface DeliveryLog {
@@ -73,6 +74,8 @@ export class DeliveryWorker {
   readonly #userAgent: string;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #running = new Set<Promise<unknown>>();
+  /** This instance's attempts by outcome (`/metrics`). */
+  readonly counts = new DeliveryCounts();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** A run in progress, and whether another was asked for meanwhile (kicks coalesce). */
@@ -179,6 +182,7 @@ export class DeliveryWorker {
       this.#log.warn(context, 'webhook delivery lease lost before its outcome was recorded; it may be sent again');
       return;
     }
+    this.counts.add(delivered ? 'delivered' : gaveUp ? 'failed' : 'retry');
     if (delivered) {
       if (row.attempts > 0) this.#log.info(context, 'webhook delivered after retries');
     } else if (gaveUp) this.#log.error(context, 'webhook delivery failed for good; replay it once the receiver is fixed');

@@ -145,5 +145,7 @@ describe('a receiver that hangs', () => {
     assert.equal(delivery.last_status_code, null);
     assert.ok(delivery.last_duration_ms >= 1_000 && delivery.last_duration_ms < 3_000, `${delivery.last_duration_ms} ms`);
     assert.ok(held.length >= 1, 'the receiver did get the request');
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${await server.token()}` } })).text();
+    assert.match(metrics, /^toolproxy_webhook_delivery_attempts_total\{outcome="retry"\} [1-9]/m);
   });
 });

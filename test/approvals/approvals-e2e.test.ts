@@ -10,6 +10,7 @@ import { withTestDatabases } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { json, startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { call, connectApiKey } from '../proxy/fixtures.ts';
+import { eventually } from './eventually.ts';
 
 /**
  * Human approval end to end through `/proxy` (docs/approvals.md), on SQLite and Postgres: a
@@ -246,15 +247,4 @@ async function pendingApprovalId(server: TestServer, bytes: number): Promise<str
     const listed = await server.api('GET', '/api/v1/approvals?status=PENDING');
     return listed.body.approvals.find((a: { caller_waiting: boolean; body_bytes: number }) => a.caller_waiting && a.body_bytes === bytes)?.id as string | undefined;
   });
-}
-
-/** Polls `read` (every 20 ms, at most 5 s) until it returns something. */
-export async function eventually<T>(read: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -178,6 +179,23 @@ for (const database of databases) {
       assert.equal(posts().length, before + 1);
     });
 
+    test('a waiting caller that leaves hands the call back to the approver, who runs it once', async () => {
+      const before = posts().length;
+      const request = http.request(`${server.url}/proxy/v1/charges`, {
+        method: 'POST',
+        agent: false,
+        headers: { authorization: `Bearer ${token}`, connection_name: 'crm', identifier: 'user_1', 'content-type': 'application/json', 'x-toolproxy-approval-wait': '30' },
+      });
+      request.on('error', () => undefined);
+      request.end('{"wait":"leave"}');
+      const id = await pendingApprovalId(server, '{"wait":"leave"}'.length);
+      request.destroy();
+      await eventually(async () => ((await server.api('GET', `/api/v1/approvals/${id}`)).body.approval.caller_waiting === false ? true : undefined));
+      const approved = await server.api('POST', `/api/v1/approvals/${id}/approve`);
+      assert.equal(approved.body.execution.status, 201, 'nobody waits: the approver runs it');
+      assert.equal(posts().length, before + 1);
+    });
+
     test('bad input: a malformed wait, a body over the limit, an unknown id, an expired approval', async () => {
       const before = posts().length;
       for (const wait of ['abc', '61', '-1', '1.5']) {
@@ -206,6 +224,33 @@ for (const database of databases) {
         offsetMs = 0;
       }
       assert.equal(posts().length, before);
+    });
+
+    test('a tool call (pipeline.collect) is held the same way and keeps its tool and execution', async () => {
+      const before = posts().length;
+      const accounts = await server.api('GET', '/api/v1/connected_accounts?connection_name=crm');
+      const accountId = accounts.body.connected_accounts[0].id as string;
+      const refused = await server.server.pipeline
+        .collect(
+          { method: 'post', routing: { accountId }, pathAndQuery: '/v1/charges', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"tool":true}'), retries: 0 },
+          { door: 'tool', actor: { type: 'api_client', id: 'tool-caller' }, toolName: 'crm_charge_create', executionId: 'exec_approval_1' },
+          4096,
+        )
+        .catch((error: unknown) => error);
+      assert.equal((refused as { code?: string }).code, 'APPROVAL_REQUIRED');
+      const id = (refused as { details: { approval_id: string } }).details.approval_id;
+      const shown = await server.api('GET', `/api/v1/approvals/${id}`);
+      assert.equal(shown.body.approval.door, 'tool');
+      assert.equal(shown.body.approval.tool_name, 'crm_charge_create');
+      assert.equal(shown.body.approval.execution_id, 'exec_approval_1');
+      assert.equal(shown.body.approval.requested_by, 'api_client:tool-caller');
+      assert.equal(posts().length, before);
+      const approved = await server.api('POST', `/api/v1/approvals/${id}/approve`);
+      assert.equal(approved.body.execution.status, 201);
+      assert.equal(posts().length, before + 1);
+      assert.equal(posts().at(-1)!.body.toString('utf8'), '{"tool":true}');
+      const log = await server.api('GET', '/api/v1/request_log?execution_id=exec_approval_1');
+      assert.deepEqual(log.body.entries.map((e: { door: string; error_code: string | null }) => [e.door, e.error_code]).sort(), [['approval', null], ['tool', 'APPROVAL_REQUIRED']]);
     });
 
     test('the stored body is vault ciphertext: the canary is nowhere in the database', async () => {

@@ -81,6 +81,8 @@ class ApprovalDetail:
     """An approval and the call it holds, as it would go upstream (never a credential)."""
 
     approval: Approval
+    #: False once the call ran, was denied or expired: its headers and body were deleted.
+    retained: bool
     headers: Dict[str, Any]
     #: Text, or base64 when ``body_encoding`` is ``"base64"``; None without a body.
     body: Optional[str]
@@ -114,7 +116,7 @@ class Approvals:
     def get(self, approval_id: str, timeout: Optional[float] = None) -> ApprovalDetail:
         wire = self._transport.json("GET", f"/api/v1/approvals/{segment(approval_id)}", timeout=timeout)
         request = wire["request"]
-        return ApprovalDetail(Approval.from_wire(wire["approval"]), request["headers"], request.get("body"), request.get("body_encoding"))
+        return ApprovalDetail(Approval.from_wire(wire["approval"]), bool(request.get("retained")), request["headers"], request.get("body"), request.get("body_encoding"))
 
     def approve(self, approval_id: str, timeout: Optional[float] = None) -> ApprovalDecision:
         """Raises ``ToolproxyApiError`` with ``APPROVAL_EXPIRED``, ``APPROVAL_ALREADY_DECIDED``, ``APPROVAL_USED`` or ``APPROVAL_NOT_FOUND``."""

@@ -31,6 +31,8 @@ export interface ApprovalView {
 
 /** What the approver sees on GET /approvals/{id}: the call as it would go upstream, without credentials. */
 export interface ApprovalRequestView {
+  /** False once the call ran, was denied or expired: its headers and body were deleted. */
+  retained: boolean;
   headers: Record<string, string | string[]>;
   /** The body as UTF-8 text, or base64 when it is not valid UTF-8; null without a body. */
   body: string | null;

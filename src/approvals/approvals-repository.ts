@@ -13,7 +13,7 @@ export interface ApprovalRepository {
   findById(id: string): Promise<ApprovalRow | undefined>;
   /** Keyset pages in id order; `status` filters (expired ones are marked first, see `expireDue`). */
   list(page: PageRequest, filter: { status?: ApprovalStatus }): Promise<Page<ApprovalRow>>;
-  /** PENDING approvals whose time is up become EXPIRED; returns how many. */
+  /** PENDING approvals whose time is up become EXPIRED (their headers and body deleted); returns how many. */
   expireDue(now: number): Promise<number>;
   /** PENDING (and not expired at `now`) → APPROVED or DENIED; the row as decided, or undefined when it was not PENDING. */
   decide(id: string, status: 'APPROVED' | 'DENIED', by: string, now: number): Promise<ApprovalRow | undefined>;
@@ -21,7 +21,7 @@ export interface ApprovalRepository {
   stopWaiting(id: string): Promise<boolean>;
   /** APPROVED → EXECUTING: the one caller that gets the row runs the call. */
   claim(id: string, by: string, now: number): Promise<ApprovalRow | undefined>;
-  /** EXECUTING → EXECUTED, with what the call returned. */
+  /** EXECUTING → EXECUTED, with what the call returned; the headers and body are deleted. */
   finish(id: string, outcome: { status: number; error: string | null }): Promise<void>;
 }
 
@@ -46,7 +46,7 @@ export function approvalsRepository(db: Kysely<Database>): ApprovalRepository {
     async expireDue(now) {
       const result = await db
         .updateTable('approvals')
-        .set({ status: 'EXPIRED', waiting: 0 })
+        .set({ status: 'EXPIRED', waiting: 0, headers: null, body: null })
         .where('status', '=', 'PENDING')
         .where('expires_at', '<=', now)
         .executeTakeFirst();
@@ -54,9 +54,10 @@ export function approvalsRepository(db: Kysely<Database>): ApprovalRepository {
     },
 
     async decide(id, status, by, now) {
+      // A denied call never runs: what it would have sent goes at once.
       return db
         .updateTable('approvals')
-        .set({ status, decided_by: by, decided_at: now })
+        .set(status === 'DENIED' ? { status, decided_by: by, decided_at: now, headers: null, body: null } : { status, decided_by: by, decided_at: now })
         .where('id', '=', id)
         .where('status', '=', 'PENDING')
         .where('expires_at', '>', now)
@@ -82,7 +83,7 @@ export function approvalsRepository(db: Kysely<Database>): ApprovalRepository {
     async finish(id, outcome) {
       await db
         .updateTable('approvals')
-        .set({ status: 'EXECUTED', result_status: outcome.status, result_error: outcome.error })
+        .set({ status: 'EXECUTED', result_status: outcome.status, result_error: outcome.error, headers: null, body: null })
         .where('id', '=', id)
         .where('status', '=', 'EXECUTING')
         .execute();

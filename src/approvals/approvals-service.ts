@@ -122,7 +122,7 @@ export class ApprovalsService {
       identifier: input.identifier,
       method: input.method,
       path: input.path,
-      headers: JSON.stringify(input.headers),
+      headers: this.#vault.encryptJson(input.headers, { table: 'approvals', rowId: id, column: 'headers' }),
       body: input.body === null ? null : this.#vault.encrypt(input.body.toString('base64'), { table: 'approvals', rowId: id, column: 'body' }),
       body_bytes: input.body?.length ?? 0,
       door: input.door,
@@ -151,10 +151,14 @@ export class ApprovalsService {
     return { items: page.items.map((row) => this.view(row)), nextPageToken: page.nextPageToken };
   }
 
-  /** The approval and, for the approver, the call as it would go upstream (never a credential). */
+  /**
+   * The approval and, for the approver, the call as it would go upstream (never an injected
+   * credential); `retained` is false once the call ran, was denied or expired (its headers and body are deleted then).
+   */
   async get(id: string): Promise<{ approval: ApprovalView; request: ApprovalRequestView }> {
     const row = await this.#find(id);
-    return { approval: this.view(row), request: { headers: JSON.parse(row.headers) as Record<string, string | string[]>, ...encodeBody(this.#body(row)) } };
+    const headers = this.#headers(row);
+    return { approval: this.view(row), request: { retained: headers !== null, headers: headers ?? {}, ...encodeBody(this.#body(row)) } };
   }
 
   /**
@@ -272,7 +276,7 @@ export class ApprovalsService {
       method: row.method,
       routing: { accountId: row.account_id },
       pathAndQuery: row.path,
-      headers: JSON.parse(row.headers) as Record<string, string | string[]>,
+      headers: this.#headers(row) ?? {},
       body: this.#body(row),
       retries: 0,
     };
@@ -288,6 +292,10 @@ export class ApprovalsService {
       await this.finish(row.id, { status: mapped.statusCode, error: mapped.code });
     }
     return { approval: this.view((await this.repository.findById(row.id)) ?? row), execution };
+  }
+
+  #headers(row: ApprovalRow): Record<string, string | string[]> | null {
+    return row.headers === null ? null : this.#vault.decryptJson<Record<string, string | string[]>>(row.headers, { table: 'approvals', rowId: row.id, column: 'headers' });
   }
 
   #body(row: ApprovalRow): Buffer | null {

@@ -73,7 +73,8 @@ export function registerApprovals(program: Command, io: CliIo): void {
       cli.print(shown, () => {
         const headers = Object.entries(shown.request.headers).map(([name, value]) => ['header', `${name}: ${Array.isArray(value) ? value.join(', ') : value}`]);
         const body = shown.request.body === null ? [] : [['body', shown.request.bodyEncoding === 'base64' ? `(base64) ${shown.request.body}` : shown.request.body]];
-        return lines([...describeApproval(shown.approval), ...headers, ...body]);
+        const gone = shown.request.retained ? [] : [['request', 'deleted (the call ran, was denied or expired)']];
+        return lines([...describeApproval(shown.approval), ...gone, ...headers, ...body]);
       });
     });
 

@@ -308,9 +308,12 @@ export interface ApprovalTable {
   method: string;
   /** Path and query under proxy_url, as the caller sent it. */
   path: string;
-  /** JSON object: the caller's headers that pass the header policy (never a credential). */
-  headers: string;
-  /** Vault ciphertext of the body (base64 inside), bound to `approvals|<id>|body`; null without a body. */
+  /**
+   * Vault ciphertext (bound to `approvals|<id>|headers`) of the JSON object of the caller's headers
+   * that pass the header policy (never an injected credential); null once the call ran, was denied or expired.
+   */
+  headers: string | null;
+  /** Vault ciphertext of the body (base64 inside), bound to `approvals|<id>|body`; null without a body, and once gone like the headers. */
   body: string | null;
   body_bytes: number;
   door: string;

@@ -89,6 +89,7 @@ for (const database of databases) {
       assert.equal(shown.status, 200);
       assert.equal(shown.body.request.body, JSON.stringify({ note: secretBody }));
       assert.equal(shown.body.request.body_encoding, 'utf8');
+      assert.equal(shown.body.request.retained, true);
       assert.equal(shown.body.request.headers['content-type'], 'application/json');
       for (const name of ['authorization', 'x-api-key', 'connection_name', 'identifier']) assert.equal(shown.body.request.headers[name], undefined, name);
       assert.ok(!shown.text.includes(apiKey));
@@ -115,6 +116,12 @@ for (const database of databases) {
         assert.equal(again.body.error.code, 'APPROVAL_USED', action);
       }
       assert.equal(posts().length, 1);
+      // Once it ran, what it would send is deleted; the metadata stays.
+      const afterRun = await server.api('GET', `/api/v1/approvals/${id}`);
+      assert.equal(afterRun.body.request.retained, false);
+      assert.equal(afterRun.body.request.body, null);
+      assert.deepEqual(afterRun.body.request.headers, {});
+      assert.equal(afterRun.body.approval.body_bytes, JSON.stringify({ note: secretBody }).length);
       const log = await server.api('GET', '/api/v1/request_log?door=approval');
       assert.equal(log.status, 200, log.text);
       assert.ok(log.body.entries.some((e: { status: number; door: string }) => e.status === 201 && e.door === 'approval'), log.text);
@@ -255,14 +262,15 @@ for (const database of databases) {
 
     test('the stored body is vault ciphertext: the canary is nowhere in the database', async () => {
       const secretBody = canary('stored');
-      const id = errorOf(await post(JSON.stringify({ secret: secretBody }))).details.approval_id;
+      const id = errorOf(await post(JSON.stringify({ secret: secretBody }), { 'x-caller-secret': secretBody })).details.approval_id;
       if (database.options.kind === 'sqlite') {
         const dir = dirname(database.options.path);
         for (const file of readdirSync(dir)) assert.ok(!readFileSync(join(dir, file)).includes(secretBody), `${file} holds the body in clear`);
         const sqlite = new Database(database.options.path, { readonly: true });
         try {
-          const row = sqlite.prepare('select body from approvals where id = ?').get(id) as { body: string };
+          const row = sqlite.prepare('select body, headers from approvals where id = ?').get(id) as { body: string; headers: string };
           assert.match(row.body, ENVELOPE, 'an AES-GCM vault envelope, not an encoding of the body');
+          assert.match(row.headers, ENVELOPE, 'the headers too');
         } finally {
           sqlite.close();
         }
@@ -272,6 +280,7 @@ for (const database of databases) {
         try {
           const { rows } = await client.query('select * from approvals');
           assert.match(rows.find((row) => row.id === id).body, ENVELOPE, 'an AES-GCM vault envelope, not an encoding of the body');
+          assert.match(rows.find((row) => row.id === id).headers, ENVELOPE, 'the headers too');
           assert.ok(!JSON.stringify(rows).includes(secretBody));
           assert.ok(!JSON.stringify(rows).includes(apiKey));
         } finally {

@@ -128,7 +128,7 @@ export async function renderApprovals({ main, signal }: PageContext): Promise<vo
 
 /** One approval: the call as it would go upstream (headers, body; never the credentials), and the decision. */
 export async function renderApproval({ main, params, signal }: PageContext): Promise<void> {
-  const shown = await api.get<{ approval: Approval; request: { headers: Record<string, string | string[]>; body: string | null; body_encoding: 'utf8' | 'base64' | null } }>(
+  const shown = await api.get<{ approval: Approval; request: { retained: boolean; headers: Record<string, string | string[]>; body: string | null; body_encoding: 'utf8' | 'base64' | null } }>(
     `/api/v1/approvals/${encodeURIComponent(params.id ?? '')}`,
   );
   if (signal.aborted) return;
@@ -147,7 +147,9 @@ export async function renderApproval({ main, params, signal }: PageContext): Pro
     ...(approval.result_status !== null ? [['Result', h('span', {}, httpBadge(approval.result_status), approval.result_error ? h('code', {}, ` ${approval.result_error}`) : '')] as [string, Node]] : []),
   ];
   const headers = Object.entries(shown.request.headers).map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : value}`).join('\n');
-  const body = shown.request.body === null
+  const body = !shown.request.retained
+    ? h('p', { class: 'muted' }, 'Deleted: the call ran, was denied or expired, and what it would send is not kept.')
+    : shown.request.body === null
     ? h('p', { class: 'muted' }, 'No body.')
     : h('pre', { class: 'code-block', tabindex: '0' }, shown.request.body_encoding === 'base64' ? `(base64, ${bytes(approval.body_bytes)})\n${shown.request.body}` : shown.request.body);
   const outcome = h('div', { 'aria-live': 'polite' });
@@ -176,7 +178,7 @@ export async function renderApproval({ main, params, signal }: PageContext): Pro
   main.append(
     pageHeader(`${approval.method} ${approval.path}`, 'Review the call before you decide. The credentials are injected when it runs and are never shown.', back),
     section('Approval', h('dl', { class: 'facts' }, facts.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)])), actions, outcome),
-    section('Headers', headers ? h('pre', { class: 'code-block', tabindex: '0' }, headers) : h('p', { class: 'muted' }, 'No headers.')),
+    ...(shown.request.retained ? [section('Headers', headers ? h('pre', { class: 'code-block', tabindex: '0' }, headers) : h('p', { class: 'muted' }, 'No headers.'))] : []),
     section('Body', body),
   );
 }

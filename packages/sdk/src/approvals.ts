@@ -38,6 +38,8 @@ export interface Approval {
 
 /** The call an approval holds, as it would go upstream: the credentials go in only when it runs. */
 export interface ApprovalRequest {
+  /** False once the call ran, was denied or expired: its headers and body were deleted. */
+  retained: boolean;
   headers: Record<string, string | string[]>;
   /** Text, or base64 when `bodyEncoding` is `base64`; null without a body. */
   body: string | null;
@@ -84,7 +86,7 @@ export class Approvals {
   /** The approval and the call it holds (headers and body; never a credential). */
   async get(id: string, options: CallOptions = {}): Promise<{ approval: Approval; request: ApprovalRequest }> {
     const body = await this.#transport.json<{ approval: Wire; request: Wire }>('GET', `/api/v1/approvals/${segment(id)}`, options);
-    return { approval: toApproval(body.approval), request: { headers: body.request.headers, body: body.request.body, bodyEncoding: body.request.body_encoding } };
+    return { approval: toApproval(body.approval), request: { retained: body.request.retained, headers: body.request.headers, body: body.request.body, bodyEncoding: body.request.body_encoding } };
   }
 
   /** Approves; raises `APPROVAL_EXPIRED`, `APPROVAL_ALREADY_DECIDED`, `APPROVAL_USED` or `APPROVAL_NOT_FOUND` otherwise. */

@@ -78,7 +78,15 @@ export function approvalRoutes(app: FastifyInstance, approvals: ApprovalsService
         summary: 'Get an approval and the call it holds (headers and body as they would go upstream; the credentials go in only when it runs)',
         params: IdParams,
         response: {
-          200: Type.Object({ approval: Approval, request: Type.Object({ headers: Headers, body: Nullable(Type.String()), body_encoding: Encoding }) }),
+          200: Type.Object({
+            approval: Approval,
+            request: Type.Object({
+              retained: Type.Boolean({ description: 'False once the call ran, was denied or expired: its headers and body were deleted.' }),
+              headers: Headers,
+              body: Nullable(Type.String()),
+              body_encoding: Encoding,
+            }),
+          }),
           ...errorResponses,
         },
       },

@@ -4,8 +4,10 @@ import type { StoreDialect } from '../dialect.ts';
 /**
  * Human approval (issue 14, docs/approvals.md): a proxied call a policy rule holds until a person
  * approves or denies it. The row keeps what is needed to run the call later, once: its routing,
- * method, path and query, the headers that would go upstream (never a credential) and the body as
- * vault ciphertext bound to `approvals|<id>|body`. Frozen once released.
+ * method, path and query, the headers that would go upstream (never an injected credential) and the body as
+ * vault ciphertext bound to `approvals|<id>|body` (the headers likewise, `…|headers`: a caller may send
+ * its own secrets in them). Both are deleted once the call ran, was denied or expired. Frozen once
+ * released.
  */
 export function approvalsMigration(dialect: StoreDialect): Migration {
   const int64 = dialect === 'postgres' ? 'bigint' : 'integer';
@@ -21,8 +23,8 @@ export function approvalsMigration(dialect: StoreDialect): Migration {
         .addColumn('identifier', 'text', (c) => c.notNull())
         .addColumn('method', 'text', (c) => c.notNull())
         .addColumn('path', 'text', (c) => c.notNull())
-        // JSON object of the caller's headers that pass the header policy (no credential).
-        .addColumn('headers', 'text', (c) => c.notNull())
+        // Vault ciphertext of the JSON object of the caller's headers that pass the header policy.
+        .addColumn('headers', 'text')
         .addColumn('body', 'text')
         .addColumn('body_bytes', int64, (c) => c.notNull())
         .addColumn('door', 'text', (c) => c.notNull())

@@ -64,6 +64,7 @@ export class ApprovalStep implements PipelineStep {
     const body = await readBody(call, this.#maxBodyBytes);
     // The stream is spent: the bytes go on instead, should the call run in this request.
     call.request.body = body;
+    call.record.bytesIn = body?.length ?? 0;
     const account = call.account!;
     const approval = await this.#service.request({
       accountId: account.accountId,

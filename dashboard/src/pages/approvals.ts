@@ -170,6 +170,21 @@ export async function renderApproval({ main, params, signal }: PageContext): Pro
       actions.append(button);
     }
   }
+  if (approval.status === 'APPROVED') {
+    // Approved for a waiting caller that never ran it (it left, or its server stopped): run it here, at most once.
+    const run = h('button', { type: 'button', class: 'btn-secondary' }, 'Run it now');
+    run.addEventListener('click', async () => {
+      try {
+        const decision = await busy(run, () => api.post<Decision>(`/api/v1/approvals/${encodeURIComponent(approval.id)}/execute`, {}));
+        announce(`Ran ${approval.method} ${approval.path}`);
+        actions.replaceChildren();
+        replace(outcome, executionView(decision));
+      } catch (error) {
+        sectionError(outcome, error);
+      }
+    });
+    actions.append(h('p', { class: 'muted' }, 'Approved for a caller that was waiting. If it has not run, run it here; it runs at most once.'), run);
+  }
   const back = h('a', { href: '#/approvals', class: 'btn btn-secondary' }, 'All approvals');
   back.addEventListener('click', (event) => {
     event.preventDefault();

@@ -75,3 +75,11 @@ test('client.approvals: a caller that waits gets the upstream answer once approv
   assert.equal(decided.code, 'APPROVAL_ALREADY_DECIDED');
   assert.equal(posts(), before + 1);
 });
+
+test('the approvals API is in the OpenAPI document, with the refusals a decision can get', async () => {
+  const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  for (const path of ['/api/v1/approvals', '/api/v1/approvals/{id}', '/api/v1/approvals/{id}/approve', '/api/v1/approvals/{id}/deny', '/api/v1/approvals/{id}/execute']) {
+    assert.ok(path in doc.paths, `${path} documented`);
+  }
+  assert.deepEqual(Object.keys(doc.paths['/api/v1/approvals/{id}/approve']!.post!.responses).sort(), ['200', '400', '401', '403', '404', '409', '410', '422']);
+});

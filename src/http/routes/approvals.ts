@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ApprovalsService } from '../../approvals/approvals-service.ts';
 import type { ApprovalStatus } from '../../store/schema.ts';
-import { errorResponses, PageQuery, Timestamp } from '../schemas.ts';
+import { ErrorBody, errorResponses, PageQuery, Timestamp } from '../schemas.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 const STATUSES = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'EXECUTING', 'EXECUTED'] as const;
@@ -48,6 +48,8 @@ const DecisionResponse = Type.Object({
   }),
 });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+/** A decision also answers APPROVAL_DENIED (403, executing a denied one) and APPROVAL_EXPIRED (410). */
+const decisionErrors = { ...errorResponses, 403: Type.Ref(ErrorBody), 410: Type.Ref(ErrorBody) };
 
 /** Human approval (docs/approvals.md): list, read, approve, deny, and run an approved call nobody ran. */
 export function approvalRoutes(app: FastifyInstance, approvals: ApprovalsService): void {
@@ -101,7 +103,7 @@ export function approvalRoutes(app: FastifyInstance, approvals: ApprovalsService
         tags,
         summary: 'Approve: the call runs once, in this request (its answer is in execution) or in its waiting caller\'s',
         params: IdParams,
-        response: { 200: DecisionResponse, ...errorResponses },
+        response: { 200: DecisionResponse, ...decisionErrors },
       },
     },
     async (request) => approvals.approve(request.params.id, request.actor ?? null),
@@ -109,7 +111,7 @@ export function approvalRoutes(app: FastifyInstance, approvals: ApprovalsService
 
   api.post(
     '/api/v1/approvals/:id/deny',
-    { schema: { tags, summary: 'Deny: the call never runs; a waiting caller gets APPROVAL_DENIED', params: IdParams, response: { 200: DecisionResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Deny: the call never runs; a waiting caller gets APPROVAL_DENIED', params: IdParams, response: { 200: DecisionResponse, ...decisionErrors } } },
     async (request) => approvals.deny(request.params.id, request.actor ?? null),
   );
 
@@ -120,7 +122,7 @@ export function approvalRoutes(app: FastifyInstance, approvals: ApprovalsService
         tags,
         summary: 'Run an approved call nobody ran (its waiting caller left or its server stopped); at most once',
         params: IdParams,
-        response: { 200: DecisionResponse, ...errorResponses },
+        response: { 200: DecisionResponse, ...decisionErrors },
       },
     },
     async (request) => approvals.execute(request.params.id, request.actor ?? null),

@@ -203,6 +203,27 @@ for (const database of databases) {
       assert.equal(posts().length, before + 1);
     });
 
+    test('credentials are read when the call runs: a rotated key is used, a disconnected account refuses it', async () => {
+      const before = posts().length;
+      const created = await server.api('POST', '/api/v1/connected_accounts', { connection_name: 'crm', identifier: 'user_2', authorization_details: { static_auth: { details: { api_key: 'sk_old_key' } } } });
+      assert.equal(created.status, 201, created.text);
+      const as2 = { identifier: 'user_2', method: 'POST', body: '{"who":"user_2"}', headers: { 'content-type': 'application/json' } };
+      const first = errorOf(await call(server, token, 'crm', '/v1/charges', as2)).details.approval_id;
+      const rotated = await server.api('PATCH', '/api/v1/connections/crm/connected_accounts/user_2', { authorization_details: { static_auth: { details: { api_key: 'sk_new_key' } } } });
+      assert.equal(rotated.status, 200, rotated.text);
+      assert.equal((await server.api('POST', `/api/v1/approvals/${first}/approve`)).body.execution.status, 201);
+      assert.equal(posts().at(-1)!.headers['x-api-key'], 'sk_new_key');
+
+      const second = errorOf(await call(server, token, 'crm', '/v1/charges', as2)).details.approval_id;
+      assert.equal((await server.api('POST', '/api/v1/connections/crm/connected_accounts/user_2/disconnect')).status, 200);
+      const refused = await server.api('POST', `/api/v1/approvals/${second}/approve`);
+      assert.equal(refused.status, 200, 'the decision stands; the run was refused');
+      assert.equal(refused.body.execution.error.code, 'ACCOUNT_DISCONNECTED');
+      assert.equal(refused.body.approval.status, 'EXECUTED');
+      assert.equal(refused.body.approval.result_error, 'ACCOUNT_DISCONNECTED');
+      assert.equal(posts().length, before + 1);
+    });
+
     test('bad input: a malformed wait, a body over the limit, an unknown id, an expired approval', async () => {
       const before = posts().length;
       for (const wait of ['abc', '61', '-1', '1.5']) {
@@ -236,7 +257,7 @@ for (const database of databases) {
     test('a tool call (pipeline.collect) is held the same way and keeps its tool and execution', async () => {
       const before = posts().length;
       const accounts = await server.api('GET', '/api/v1/connected_accounts?connection_name=crm');
-      const accountId = accounts.body.connected_accounts[0].id as string;
+      const accountId = accounts.body.connected_accounts.find((a: { identifier: string }) => a.identifier === 'user_1').id as string;
       const refused = await server.server.pipeline
         .collect(
           { method: 'post', routing: { accountId }, pathAndQuery: '/v1/charges', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"tool":true}'), retries: 0 },

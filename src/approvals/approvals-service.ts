@@ -11,9 +11,7 @@ import type { ApprovalRow, ApprovalStatus, Database } from '../store/schema.ts';
 import type { Vault } from '../vault/vault.ts';
 import { type ApprovalRequestView, type ApprovalView, effectiveStatus, encodeBody, toApprovalView } from './approval-view.ts';
 import { type ApprovalRepository, approvalsRepository } from './approvals-repository.ts';
-
-/** How a waiting caller re-reads its approval when no change notification came (a lost NOTIFY). */
-const POLL_MS = 2000;
+import { DecisionWaiters } from './decision-waiters.ts';
 
 /** What the approvals service runs an approved call through: the proxy pipeline (`pipeline.collect`). */
 export interface ApprovalRunner {
@@ -81,7 +79,7 @@ export class ApprovalsService {
   readonly #publicUrl: string;
   readonly #responseMaxBytes: number;
   readonly #log: ApprovalsServiceDeps['log'];
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters: DecisionWaiters;
   #runner: ApprovalRunner | undefined;
 
   constructor(deps: ApprovalsServiceDeps) {
@@ -93,12 +91,7 @@ export class ApprovalsService {
     this.#publicUrl = deps.publicUrl;
     this.#responseMaxBytes = deps.responseMaxBytes;
     this.#log = deps.log;
-    // A decision here or on another instance (Postgres NOTIFY) wakes the callers waiting for it.
-    deps.changes.onApprovalDecided((id) => this.#wake(id));
-    // A reset of the change relay may have lost notifications: everyone re-reads.
-    deps.changes.onConfigChanged(() => {
-      for (const id of this.#waiters.keys()) this.#wake(id);
-    });
+    this.#waiters = new DecisionWaiters({ changes: deps.changes, clock: deps.clock, read: (id) => this.repository.findById(id), log: deps.log });
   }
 
   /** The pipeline exists only after its steps (this service is behind one): the server hands it over here. */
@@ -195,53 +188,10 @@ export class ApprovalsService {
 
   /**
    * Waits until the approval is decided (the row as decided), or until `ms` passed or `signal`
-   * aborted (undefined). Woken by the change feed; re-reads every POLL_MS in case a notification is lost.
+   * aborted (undefined); see DecisionWaiters.
    */
   waitForDecision(id: string, ms: number, signal: AbortSignal): Promise<ApprovalRow | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      let reading = false;
-      let again = false;
-      let waiters = this.#waiters.get(id);
-      if (waiters === undefined) this.#waiters.set(id, (waiters = new Set()));
-      const finish = (row: ApprovalRow | undefined) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        waiters.delete(wake);
-        if (waiters.size === 0) this.#waiters.delete(id);
-        signal.removeEventListener('abort', onAbort);
-        resolve(row);
-      };
-      const check = async () => {
-        if (reading) {
-          again = true;
-          return;
-        }
-        reading = true;
-        try {
-          do {
-            again = false;
-            const row = await this.repository.findById(id);
-            if (row === undefined || effectiveStatus(row, this.#clock()) !== 'PENDING') return finish(row);
-          } while (again && !done);
-        } catch (error) {
-          // The next wake or poll reads again.
-          this.#log?.error({ err: error, approval_id: id }, 'reading an approval for its waiting caller failed');
-        } finally {
-          reading = false;
-        }
-      };
-      const wake = () => void check();
-      const onAbort = () => finish(undefined);
-      const timer = setTimeout(() => finish(undefined), ms);
-      const poll = setInterval(wake, POLL_MS);
-      waiters.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) return finish(undefined);
-      wake();
-    });
+    return this.#waiters.wait(id, ms, signal);
   }
 
   /** See ApprovalRepository.stopWaiting. */
@@ -328,10 +278,5 @@ export class ApprovalsService {
       case 'APPROVED':
         return new ToolproxyError('APPROVAL_ALREADY_DECIDED', { details });
     }
-  }
-
-  #wake(id: string): void {
-    const waiters = this.#waiters.get(id);
-    if (waiters !== undefined) for (const wake of [...waiters]) wake();
   }
 }

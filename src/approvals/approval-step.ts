@@ -105,6 +105,11 @@ export class ApprovalStep implements PipelineStep {
     }
     const claimed = await this.#service.claim(approval.id, actorText(call.context.actor) ?? 'waiting_caller');
     if (claimed === undefined) throw new ToolproxyError('APPROVAL_USED', { details: { approval_id: approval.id } });
+    if (call.control.aborted) {
+      // The caller left while we claimed it: the approved call still runs, once, without it.
+      this.#service.runClaimedDetached(claimed);
+      throw call.control.reason;
+    }
     running.set(call, approval.id);
   }
 

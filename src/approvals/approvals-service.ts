@@ -60,6 +60,9 @@ export interface ApprovalsServiceDeps {
   log?: { error(object: object, message: string): void };
 }
 
+/** Who runs an approved call whose waiting caller left. */
+const WAITER_GONE: Actor = { type: 'system', id: 'approval-waiter-gone' };
+
 export function actorText(actor: Actor | null): string | null {
   return actor === null ? null : `${actor.type}:${actor.id}`;
 }
@@ -215,9 +218,14 @@ export class ApprovalsService {
 
   /** Runs an approved call whose waiting caller left after it was approved; logs, never throws. */
   runDetached(id: string): void {
-    this.execute(id, { type: 'system', id: 'approval-waiter-gone' }).catch((error: unknown) => {
+    this.execute(id, WAITER_GONE).catch((error: unknown) => {
       if (!(isToolproxyError(error) && error.code === 'APPROVAL_USED')) this.#log?.error({ err: error, approval_id: id }, 'running an approved call failed');
     });
+  }
+
+  /** The same, for a call its waiting caller had already claimed when it left. */
+  runClaimedDetached(row: ApprovalRow): void {
+    this.#run(row, WAITER_GONE).catch((error: unknown) => this.#log?.error({ err: error, approval_id: row.id }, 'running an approved call failed'));
   }
 
   async #run(row: ApprovalRow, actor: Actor | null): Promise<Decision> {

@@ -7,7 +7,7 @@ import type { Actor } from '../../src/actor.ts';
 import type { Call, CallContext, PipelineRequest } from '../../src/proxy/call.ts';
 import { CallState } from '../../src/proxy/call.ts';
 import { CallerGoneError } from '../../src/proxy/call-control.ts';
-import { type PipelineLog, type PipelineStep, ProxyPipeline } from '../../src/proxy/pipeline.ts';
+import { type PipelineLog, type PipelineStep, ProxyPipeline, STEP_ORDER } from '../../src/proxy/pipeline.ts';
 import { CollectingSink } from '../../src/proxy/sinks.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -186,7 +186,7 @@ describe('the tool door: routed by account id, answer collected', () => {
 function pipelineWith(...extra: PipelineStep[]): { pipeline: ProxyPipeline; errors: object[] } {
   const errors: object[] = [];
   const log: PipelineLog = { level: 'info', debug: () => undefined, warn: () => undefined, error: (object) => void errors.push(object) };
-  const order = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'];
+  const order: readonly string[] = STEP_ORDER;
   const steps = [...server.server.pipeline.steps, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { pipeline: new ProxyPipeline({ steps, clock: Date.now, totalTimeoutMs: 10_000, log }), errors };
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
+import { auditRepository } from './audit/audit-repository.ts';
+import { AuditTrail, type AuditTrailOptions } from './audit/audit-trail.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
 import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
@@ -57,6 +59,8 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** The audit trail (docs/audit.md): `audit.record(...)` for every credential use and change. */
+  audit: AuditTrail;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -76,6 +80,8 @@ export interface ServerOverrides {
   catalogDir?: string;
   /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
   mcpToolProvider?: McpToolProvider;
+  /** Tests: the audit trail's queue and timing, and its repository (e.g. one that blocks). */
+  audit?: { options?: Partial<AuditTrailOptions>; wrapRepository?: (repository: ReturnType<typeof auditRepository>) => ReturnType<typeof auditRepository> };
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -86,15 +92,27 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
   const store = await openStore(
     config.database.kind === 'sqlite' ? { kind: 'sqlite', path: config.database.path } : { kind: 'postgres', url: config.database.url },
   );
+  let startedAudit: AuditTrail | undefined;
   try {
     await checkKeyMatchesStore(store, keyring, clock);
     const vault = new Vault(keyring);
     const changes = new ChangeFeed();
+    let app: FastifyInstance | undefined;
+    // Every credential use and change (docs/audit.md); its log lines go through the app's logger once there is one.
+    const storedAudit = auditRepository(store.db, store.dialect);
+    const audit = new AuditTrail({
+      repository: overrides.audit?.wrapRepository?.(storedAudit) ?? storedAudit,
+      clock,
+      log: { warn: (object, message) => app?.log.warn(object, message), error: (object, message) => app?.log.error(object, message) },
+      options: { retentionMs: config.audit.retentionMs, holdMs: config.audit.holdMs, ...overrides.audit?.options },
+    });
+    startedAudit = audit;
     const clients = new ApiClientsService({
       store,
       clock,
       signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
+      audit,
     });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const egress = new EgressPolicy({ allowCidrs: config.egressAllowCidrs });
@@ -106,16 +124,16 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       changes,
       discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs },
       egressAllows: (address) => egress.allowsAddress(address),
+      audit,
     });
     const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
-    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
+    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl, audit });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,
         clock,
         fetch: forwarder.fetch,
       });
-    let app: FastifyInstance | undefined;
     // O17: revocations on delete and disconnect go through a durable queue any instance works.
     const revocations = new RevocationQueue({
       store,
@@ -129,8 +147,9 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         error: (details, message) => app?.log.error(details, message),
       },
       options: { leaseMs: config.oauth.timeoutMs * 3 },
+      audit,
     });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, audit });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -141,8 +160,9 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       publicUrl: config.publicUrl,
       verifier: createCredentialVerifier(forwarder),
       allowedRedirectOrigins: config.allowedRedirectOrigins,
+      audit,
     });
-    const flow = new OAuthFlow({ store, vault, clock, changes, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000 });
+    const flow = new OAuthFlow({ store, vault, clock, changes, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000, audit });
     const refresher = new TokenRefresher({
       store,
       vault,
@@ -153,6 +173,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
       orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
+      audit,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
@@ -184,6 +205,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       userAgent: `toolproxy/${VERSION}`,
       limiter,
       requestLog,
+      audit,
       metrics,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
@@ -209,7 +231,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -275,6 +297,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      audit,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
@@ -292,11 +315,13 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         await relay?.close();
         await usage.close();
         await requestLog.close();
+        await audit.close();
         await forwarder.close();
         await store.close();
       },
     };
   } catch (error) {
+    await startedAudit?.close().catch(() => undefined);
     await store.close();
     throw error;
   }

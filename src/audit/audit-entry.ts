@@ -101,3 +101,17 @@ export function entryHash(prevHash: string, seq: number, entry: UnchainedEntry):
   ]);
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
+
+/**
+ * What a service needs to write to the audit trail (AuditTrail implements it). Policies and
+ * approvals call it too: `audit?.record({ action: 'policy.update', target: { type: 'connection', id } })`.
+ */
+export interface AuditRecorder {
+  record(event: AuditEvent): void;
+}
+
+/** The outcome of a failure: its catalogue code, or `error`. */
+export function outcomeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,60}$/.test(code) ? code : 'error';
+}

@@ -85,6 +85,11 @@ export class AuditTrail {
     }
   }
 
+  /** The store the trail writes to (export and verify read it). */
+  get repository(): AuditRepository {
+    return this.#repository;
+  }
+
   /** Entries recorded but not yet written. */
   get pending(): number {
     return this.#pending.length;
@@ -135,7 +140,6 @@ export class AuditTrail {
           reject(new ToolproxyError('AUDIT_UNAVAILABLE'));
         }, this.#options.holdMs),
       };
-      waiter.timer.unref();
       this.#waiters.push(waiter);
     });
   }

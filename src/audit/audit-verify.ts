@@ -50,7 +50,7 @@ export async function verifyChain(repository: AuditRepository): Promise<VerifyRe
     if (rows.length < PAGE) break;
   }
   if (expectedSeq - 1 !== head.last_seq) {
-    return { ok: false, checked, ...base, first_bad: { seq: expectedSeq, reason: expectedSeq > head.last_seq ? 'truncated' : 'missing', message: `entry ${expectedSeq} is missing: the chain ends at ${expectedSeq - 1}, the head says ${head.last_seq}` } };
+    return { ok: false, checked, ...base, first_bad: { seq: expectedSeq, reason: 'truncated', message: `entries ${expectedSeq} to ${head.last_seq} are missing: the chain ends at ${expectedSeq - 1}, the head says ${head.last_seq}` } };
   }
   if (prev !== head.last_hash) {
     return { ok: false, checked, ...base, first_bad: { seq: head.last_seq, reason: 'edited', message: `entry ${head.last_seq}'s hash is not the head's: it was replaced` } };

@@ -60,6 +60,8 @@ export class AuditTrail {
   readonly #options: AuditTrailOptions;
   readonly #timers: NodeJS.Timeout[] = [];
   #pending: UnchainedEntry[] = [];
+  /** Entries of the batch being written (still only in memory until it commits). */
+  #writing = 0;
   #flushing: Promise<void> | undefined;
   #eager = false;
   #waiters: Waiter[] = [];
@@ -92,7 +94,7 @@ export class AuditTrail {
 
   /** Entries recorded but not yet written. */
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#writing;
   }
 
   /**
@@ -123,12 +125,12 @@ export class AuditTrail {
    * AUDIT_UNAVAILABLE after `holdMs`. The queue may exceed maxPending by the calls in flight.
    */
   admit(): Promise<void> | undefined {
-    if (this.#pending.length < this.#options.maxPending && this.#waiters.length === 0) return undefined;
+    if (this.#pending.length + this.#writing < this.#options.maxPending && this.#waiters.length === 0) return undefined;
     if (this.#closed) return Promise.reject(new ToolproxyError('AUDIT_UNAVAILABLE'));
     this.stats.held++;
     if (!this.#holding) {
       this.#holding = true;
-      this.#log.warn({ pending: this.#pending.length, max: this.#options.maxPending, hold_ms: this.#options.holdMs }, 'audit trail: queue full, holding proxied calls until entries are written (AUDIT_UNAVAILABLE after the hold)');
+      this.#log.warn({ pending: this.pending, max: this.#options.maxPending, hold_ms: this.#options.holdMs }, 'audit trail: queue full, holding proxied calls until entries are written (AUDIT_UNAVAILABLE after the hold)');
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
@@ -153,10 +155,12 @@ export class AuditTrail {
     while (this.#pending.length > 0) {
       const batch = this.#pending.length <= this.#options.batchSize ? this.#pending : this.#pending.slice(0, this.#options.batchSize);
       this.#pending = batch === this.#pending ? [] : this.#pending.slice(batch.length);
+      this.#writing = batch.length;
       try {
         await this.#repository.append(batch);
       } catch (error) {
         this.#pending = batch.concat(this.#pending);
+        this.#writing = 0;
         this.stats.flushFailures++;
         if (!this.#failing) {
           this.#failing = true;
@@ -164,6 +168,7 @@ export class AuditTrail {
         }
         throw error;
       }
+      this.#writing = 0;
       this.stats.written += batch.length;
       if (this.#failing) {
         this.#failing = false;
@@ -174,12 +179,12 @@ export class AuditTrail {
   }
 
   #wake(): void {
-    while (this.#waiters.length > 0 && this.#pending.length < this.#options.maxPending) {
+    while (this.#waiters.length > 0 && this.pending < this.#options.maxPending) {
       const waiter = this.#waiters.shift()!;
       clearTimeout(waiter.timer);
       waiter.resolve();
     }
-    if (this.#waiters.length === 0 && this.#holding && this.#pending.length < this.#options.maxPending) {
+    if (this.#waiters.length === 0 && this.#holding && this.pending < this.#options.maxPending) {
       this.#holding = false;
       this.#log.warn({ pending: this.#pending.length, refused: this.stats.refused }, 'audit trail: queue has room again');
     }

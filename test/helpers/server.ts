@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.ts';
 import type { McpToolProvider } from '../../src/mcp/tool-provider.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createServer, type Server } from '../../src/server.ts';
+import { createServer, type Server, type ServerOverrides } from '../../src/server.ts';
 import type { TestDatabase } from './databases.ts';
 
 export interface TestServer {
@@ -78,6 +78,8 @@ export async function startTestServer(
     port?: number;
     /** The tools the MCP endpoint serves. */
     mcpToolProvider?: McpToolProvider;
+    /** The audit trail's queue and timing, and a wrapper around its repository (e.g. one that blocks). */
+    audit?: ServerOverrides['audit'];
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
@@ -109,6 +111,7 @@ export async function startTestServer(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}),
       ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
     },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);

@@ -39,8 +39,13 @@ export interface AuditRepository {
 }
 
 const COLUMNS = ['seq', 'at', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'outcome', 'status', 'details', 'prev_hash', 'hash'] as const;
-/** Rows per INSERT: 12 parameters each, well under either database's limit. */
-const INSERT_CHUNK = 200;
+/**
+ * Rows per INSERT (12 parameters each, well under either database's limit). Between two chunks
+ * the append yields to the event loop: SQLite runs a statement synchronously, and proxied calls
+ * with a warm account (no SQL) keep flowing while a large batch is written.
+ */
+const INSERT_CHUNK = 100;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function insertStatement(rows: number, dialect: StoreDialect): string {
   let n = 0;
@@ -85,7 +90,10 @@ export function auditRepository(anyDb: Kysely<any>, dialect: StoreDialect): Audi
           chained[i] = { ...entry, seq, prev_hash: prev, hash };
           prev = hash;
         }
-        for (let start = 0; start < chained.length; start += INSERT_CHUNK) await insert(trx, chained.slice(start, start + INSERT_CHUNK));
+        for (let start = 0; start < chained.length; start += INSERT_CHUNK) {
+          if (start > 0) await yieldToEventLoop();
+          await insert(trx, chained.slice(start, start + INSERT_CHUNK));
+        }
         await trx.updateTable('audit_chain').set({ last_seq: seq, last_hash: prev }).where('id', '=', 1).execute();
         return seq;
       });

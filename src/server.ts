@@ -3,6 +3,7 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
+import { registerAuditMetrics } from './audit/audit-metrics.ts';
 import { auditRepository } from './audit/audit-repository.ts';
 import { AuditTrail, type AuditTrailOptions } from './audit/audit-trail.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
@@ -216,6 +217,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
     registerStatementMetric(metrics.registry, store.statements);
+    registerAuditMetrics(metrics.registry, audit);
     const mcp = createMcp({
       config,
       store,

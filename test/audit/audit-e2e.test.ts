@@ -269,6 +269,9 @@ for (const database of databases) {
         assert.equal(upstream.received.length, sentBefore, 'nothing reached upstream');
         assert.ok(server.logs.some((line) => line.includes('queue full')), 'the hold is logged');
         assert.equal(server.server.audit.stats.refused, 1);
+        const metrics = (await server.api('GET', '/metrics')).text;
+        assert.match(metrics, /^toolproxy_audit_refused_total 1$/m);
+        assert.match(metrics, /^toolproxy_audit_pending [1-9]\d*$/m);
         // A change while blocked is queued, never refused.
         await ok(server.api('PATCH', '/api/v1/connections/crm', { enabled: true }));
         // The store comes back: a call held now goes through once the queue has room.

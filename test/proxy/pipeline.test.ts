@@ -274,7 +274,7 @@ describe('the step contract', () => {
   test('steps out of order, repeated, or without the record step last are refused when the pipeline is built', () => {
     const steps = server.server.pipeline.steps;
     const build = (list: readonly PipelineStep[]) => new ProxyPipeline({ steps: list, clock: Date.now, totalTimeoutMs: 1, log: console as unknown as PipelineLog });
-    assert.throws(() => build([...steps].reverse()), /out of order or repeated; the order is admit → resolve → policy → approval/);
+    assert.throws(() => build([...steps].reverse()), /out of order or repeated; the order is admit → audit → resolve → policy → approval/);
     assert.throws(() => build([steps[0]!, steps[0]!, ...steps.slice(1)]), /out of order or repeated/);
     assert.throws(() => build(steps.slice(0, -1)), /the last step must be "record"/);
   });

@@ -97,6 +97,15 @@ for (const database of databases) {
       await ok(server.api('PATCH', `/api/v1/connected_accounts/${account.id}`, { authorization_details: { static_auth: { details: { api_key: 'k2' } } } }));
       assert.equal(await proxied(server, token, '/v1/x', { connection: 'billing', headers: { identifier: 'u1' } }), 200);
       assert.equal(await proxied(server, token, '/v1/x', { connection: 'nope' }), 404);
+      // Tool execution and MCP run through the same pipeline (their doors land on other branches).
+      const toolCall = (door: 'tool' | 'mcp', actor: { type: 'api_client' | 'mcp_client'; id: string }) =>
+        server.server.pipeline.collect(
+          { method: 'POST', routing: { accountId: account.id }, pathAndQuery: '/v1/customers', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"name":"x"}'), retries: 0 },
+          { door, actor, toolName: 'create_customer', executionId: `exec_${door}` },
+          1024,
+        );
+      assert.equal((await toolCall('tool', { type: 'api_client', id: server.clientId })).status, 200);
+      assert.equal((await toolCall('mcp', { type: 'mcp_client', id: 'mcp_cl_1' })).status, 200);
       await ok(server.api('POST', `/api/v1/connected_accounts/${account.id}/disconnect`));
       // A hosted link: the account is created (by the API client), the credentials set by the link.
       const magic = await ok(server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'billing', identifier: 'u2' }));
@@ -123,6 +132,8 @@ for (const database of databases) {
           `credentials.set ${me} connected_account ok`,
           `proxy.call ${me} connected_account ok`,
           `proxy.call ${me} connection CONNECTION_NOT_FOUND`,
+          `tool.call ${me} connected_account ok`,
+          'tool.call mcp_client:mcp_cl_1 connected_account ok',
           `account.disconnected ${me} connected_account ok`,
           `account.create ${me} connected_account ok`,
           'credentials.set hosted_link connected_account ok',
@@ -138,7 +149,9 @@ for (const database of databases) {
       assert.equal(call.target_id, account.id);
       assert.equal(call.status, 200);
       assert.deepEqual(JSON.parse(call.details!), { connection: 'billing', method: 'GET' });
-      assert.match(entries[10]!.actor_id, /^as_/);
+      assert.deepEqual(JSON.parse(entries[8]!.details!), { connection: 'billing', door: 'tool', execution: 'exec_tool', method: 'POST', tool: 'create_customer' });
+      assert.equal(JSON.parse(entries[9]!.details!).door, 'mcp');
+      assert.match(entries[12]!.actor_id, /^as_/);
       assert.equal((await ok(server.api('GET', '/api/v1/audit/verify'))).ok, true);
     });
 

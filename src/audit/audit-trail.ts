@@ -62,6 +62,8 @@ export class AuditTrail {
   #pending: UnchainedEntry[] = [];
   /** Entries of the batch being written (still only in memory until it commits). */
   #writing = 0;
+  /** Entries recorded since start (written ones count in `stats.written`): what a flush waits for. */
+  #recorded = 0;
   #flushing: Promise<void> | undefined;
   #eager = false;
   #waiters: Waiter[] = [];
@@ -110,6 +112,7 @@ export class AuditTrail {
   /** `record` for an entry already in its stored shape (the pipeline's step builds its own). */
   recordEntry(entry: UnchainedEntry): void {
     this.#pending.push(entry);
+    this.#recorded++;
     if (this.#pending.length >= this.#options.batchSize && !this.#eager) {
       this.#eager = true;
       setImmediate(() => {
@@ -146,14 +149,24 @@ export class AuditTrail {
     });
   }
 
-  /** Writes everything queued, batch after batch; a batch that fails stays queued (in order) and is retried. */
-  flush(): Promise<void> {
-    return (this.#flushing ??= this.#drain().finally(() => (this.#flushing = undefined)));
+  /**
+   * Writes everything recorded before the call, batch after batch, and resolves then (what is
+   * recorded meanwhile does not keep it waiting under sustained load). A batch that fails stays
+   * queued, in order, and is retried by the next flush; this one rejects.
+   */
+  async flush(): Promise<void> {
+    const target = this.#recorded;
+    while (this.stats.written < target) {
+      await (this.#flushing ??= this.#drain(this.#pending.length).finally(() => (this.#flushing = undefined)));
+    }
   }
 
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.length <= this.#options.batchSize ? this.#pending : this.#pending.slice(0, this.#options.batchSize);
+  async #drain(count: number): Promise<void> {
+    let left = count;
+    while (left > 0 && this.#pending.length > 0) {
+      const size = Math.min(left, this.#options.batchSize);
+      const batch = this.#pending.length <= size ? this.#pending : this.#pending.slice(0, size);
+      left -= batch.length;
       this.#pending = batch === this.#pending ? [] : this.#pending.slice(batch.length);
       this.#writing = batch.length;
       try {

@@ -190,6 +190,25 @@ for (const database of databases) {
       await audit.close();
     });
 
+    test('a flush ends once what was recorded before it is written, though entries keep arriving', async () => {
+      await reset();
+      const audit = trail({ batchSize: 10 });
+      record(audit, 30);
+      let done = false;
+      void audit.flush().then(() => (done = true));
+      let more = 0;
+      const deadline = Date.now() + 10_000;
+      while (!done && Date.now() < deadline) {
+        record(audit, 5, 'proxy.call');
+        more += 5;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.ok(done, 'the flush waited for entries recorded after it');
+      assert.ok(audit.stats.written >= 30);
+      await audit.close();
+      assert.equal((await audit.verify()).checked, 30 + more);
+    });
+
     test('several appenders on one database keep one chain (the head is locked per append)', async () => {
       await reset();
       // Postgres: separate stores (pools), as separate instances have. SQLite serves one instance

@@ -254,7 +254,7 @@ for (const database of databases) {
       const server = await startTestServer({
         database: own,
         audit: {
-          options: { maxPending: 5, holdMs: 50, flushIntervalMs: 10 },
+          options: { maxPending: 5, holdMs: 500, flushIntervalMs: 10 },
           wrapRepository: (real): AuditRepository => ({
             ...real,
             append: async (entries) => {
@@ -275,7 +275,7 @@ for (const database of databases) {
         for (let i = 0; i < 5; i++) admitted.push(await proxied(server, token, `/v1/${i}`));
         assert.deepEqual(admitted, [200, 200, 200, 200, 200]);
         const sentBefore = upstream.received.length;
-        // The queue (the batch being written included) is full, 5 of 5, and the store blocks: the next call waits 50 ms, then is refused.
+        // The queue (the batch being written included) is full, 5 of 5, and the store blocks: the next call waits 500 ms, then is refused.
         const refused = await fetch(`${server.url}/proxy/v1/refused`, { headers: { authorization: `Bearer ${token}`, connection_name: 'crm', identifier: 'user_1' } });
         assert.equal(refused.status, 503);
         assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'AUDIT_UNAVAILABLE');

@@ -66,7 +66,8 @@ export class AuditTrail {
   #recorded = 0;
   #flushing: Promise<void> | undefined;
   #eager = false;
-  #waiters: Waiter[] = [];
+  /** Held calls, oldest first (a Set: a timed-out one leaves in O(1)). */
+  readonly #waiters = new Set<Waiter>();
   #failing = false;
   #holding = false;
   #closed = false;
@@ -128,7 +129,7 @@ export class AuditTrail {
    * AUDIT_UNAVAILABLE after `holdMs`. The queue may exceed maxPending by the calls in flight.
    */
   admit(): Promise<void> | undefined {
-    if (this.#pending.length + this.#writing < this.#options.maxPending && this.#waiters.length === 0) return undefined;
+    if (this.#pending.length + this.#writing < this.#options.maxPending && this.#waiters.size === 0) return undefined;
     if (this.#closed) return Promise.reject(new ToolproxyError('AUDIT_UNAVAILABLE'));
     this.stats.held++;
     if (!this.#holding) {
@@ -140,12 +141,12 @@ export class AuditTrail {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          this.#waiters.delete(waiter);
           this.stats.refused++;
           reject(new ToolproxyError('AUDIT_UNAVAILABLE'));
         }, this.#options.holdMs),
       };
-      this.#waiters.push(waiter);
+      this.#waiters.add(waiter);
     });
   }
 
@@ -192,12 +193,13 @@ export class AuditTrail {
   }
 
   #wake(): void {
-    while (this.#waiters.length > 0 && this.pending < this.#options.maxPending) {
-      const waiter = this.#waiters.shift()!;
+    for (const waiter of this.#waiters) {
+      if (this.pending >= this.#options.maxPending) break;
+      this.#waiters.delete(waiter);
       clearTimeout(waiter.timer);
       waiter.resolve();
     }
-    if (this.#waiters.length === 0 && this.#holding && this.pending < this.#options.maxPending) {
+    if (this.#waiters.size === 0 && this.#holding && this.pending < this.#options.maxPending) {
       this.#holding = false;
       this.#log.warn({ pending: this.#pending.length, refused: this.stats.refused }, 'audit trail: queue has room again');
     }
@@ -229,7 +231,9 @@ export class AuditTrail {
       await this.flush().catch(() => undefined);
     }
     if (this.#pending.length > 0) this.#log.error({ lost: this.#pending.length }, 'audit trail: entries could not be written before shutdown and are lost');
-    for (const waiter of this.#waiters.splice(0)) {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new ToolproxyError('AUDIT_UNAVAILABLE'));
     }

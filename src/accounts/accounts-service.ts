@@ -13,6 +13,7 @@ import { splitAccountValues } from './account-values.ts';
 import { type AccountView, toView } from './account-view.ts';
 import { assertValidIdentifier } from './identifiers.ts';
 
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 export { type AccountView, toView } from './account-view.ts';
 export { assertValidIdentifier } from './identifiers.ts';
 
@@ -63,6 +64,7 @@ export class AccountsService {
   readonly #revocations: Revocations | undefined;
   readonly #onEvent: AccountEventListener | undefined;
   readonly #outbox: AccountEventOutbox | undefined;
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -75,6 +77,8 @@ export class AccountsService {
     onEvent?: AccountEventListener;
     /** Lifecycle events written in the change's own transaction (webhooks). */
     outbox?: AccountEventOutbox;
+    /** The audit trail (src/audit): account creation, credentials set, disconnect and delete. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -84,6 +88,7 @@ export class AccountsService {
     this.#revocations = deps.revocations;
     this.#onEvent = deps.onEvent;
     this.#outbox = deps.outbox;
+    this.#audit = deps.audit;
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
@@ -106,6 +111,7 @@ export class AccountsService {
     });
     if (event) this.announce(event);
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
+    if (created) this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: account.id }, details: { connection: connectionName, status: account.status } });
     return { account: toView(account, connection), created };
   }
 
@@ -137,6 +143,7 @@ export class AccountsService {
     });
     if (!inserted) throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
     this.#changes.accountChanged(connectionName, identifier);
+    this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: row.id }, details: { connection: connectionName, status: row.status, with_credentials: true } });
     this.announce(event);
     return view;
   }
@@ -180,6 +187,7 @@ export class AccountsService {
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
     if (!written) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
+    this.#audit?.record({ action: 'credentials.set', target: { type: 'connected_account', id: row.id }, details: { connection: connection.row.name, via: 'api' } });
     if (written.event) this.announce(written.event);
     return written.view;
   }
@@ -299,6 +307,7 @@ export class AccountsService {
   #committed(connection: LoadedConnection, row: AccountRow, revocation: TokenRevocationRow | null, event: Parameters<AccountEventListener>[0]): void {
     this.#changes.accountChanged(connection.row.name, row.identifier);
     if (revocation) this.#revocations?.kick(revocation.id);
+    this.#audit?.record({ action: event.type, target: { type: 'connected_account', id: row.id }, actor: event.actor, at: event.at, details: { connection: connection.row.name, grant_revocation_queued: revocation !== null } });
     this.announce(event);
   }
 

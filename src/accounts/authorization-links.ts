@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import type { LoadedConnection } from '../connections/connections-service.ts';
@@ -45,6 +46,7 @@ export class AuthorizationLinks {
   readonly #publicUrl: string;
   readonly #verifier: CredentialVerifier;
   readonly #allowedRedirectOrigins: readonly string[];
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -56,6 +58,8 @@ export class AuthorizationLinks {
     publicUrl: string;
     verifier: CredentialVerifier;
     allowedRedirectOrigins?: readonly string[];
+    /** The audit trail: credentials set through a hosted link (actor `hosted_link`). */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -66,6 +70,7 @@ export class AuthorizationLinks {
     this.#publicUrl = deps.publicUrl;
     this.#verifier = deps.verifier;
     this.#allowedRedirectOrigins = deps.allowedRedirectOrigins ?? [];
+    this.#audit = deps.audit;
   }
 
   /**
@@ -166,6 +171,7 @@ export class AuthorizationLinks {
       return { view, event };
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
+    this.#audit?.record({ action: 'credentials.set', actor: { type: 'hosted_link', id: context.sessionId }, target: { type: 'connected_account', id: account.id }, details: { connection: connection.row.name, via: 'hosted_link' } });
     if (updated.event) this.#accounts.announce(updated.event);
     return { account: updated.view, redirectUrl: context.redirectUrl };
   }

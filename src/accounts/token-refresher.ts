@@ -1,3 +1,4 @@
+import { type AuditRecorder, outcomeOf, SYSTEM_ACTOR } from '../audit/audit-entry.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +55,7 @@ export class TokenRefresher {
   readonly #outbox: AccountEventOutbox | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -71,6 +73,8 @@ export class TokenRefresher {
     onEvent?: AccountEventListener;
     /** The same event, written in the transaction that marks the account EXPIRED (webhooks). */
     outbox?: AccountEventOutbox;
+    /** The audit trail: one `credentials.refresh` entry per call to the token endpoint, with its outcome. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -83,6 +87,7 @@ export class TokenRefresher {
     this.#orphaned = deps.orphaned;
     this.#onEvent = deps.onEvent;
     this.#outbox = deps.outbox;
+    this.#audit = deps.audit;
   }
 
   /** Number of refreshes in flight in this process (R8: never left behind). */
@@ -133,7 +138,9 @@ export class TokenRefresher {
     let tokens;
     try {
       tokens = await this.#clientFor(connection).refresh(credentials);
+      this.#audited(row, target, 'ok');
     } catch (error) {
+      this.#audited(row, target, outcomeOf(error));
       if (!(error instanceof ToolproxyError) || error.code !== 'ACCOUNT_EXPIRED') throw error;
       // Race recovery: if the stored tokens changed while we asked, a sibling rotated them.
       const latest = await this.#read(target);
@@ -177,6 +184,10 @@ export class TokenRefresher {
     if (!event) return;
     this.#onEvent?.(event);
     this.#outbox?.committed();
+  }
+
+  #audited(row: AccountRow, target: RefreshTarget, outcome: string): void {
+    this.#audit?.record({ action: 'credentials.refresh', actor: SYSTEM_ACTOR, target: { type: 'connected_account', id: row.id }, outcome, details: { connection: target.connectionName } });
   }
 
   #needsRefresh(row: AccountRow, rejected: string | undefined): boolean {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { ApprovalRequirement } from '../../src/approvals/approval-step.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { McpToolProvider } from '../../src/mcp/tool-provider.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -78,6 +79,10 @@ export async function startTestServer(
     port?: number;
     /** The tools the MCP endpoint serves. */
     mcpToolProvider?: McpToolProvider;
+    /** Which proxied calls need a person's approval (docs/approvals.md). */
+    approvalRequirement?: ApprovalRequirement;
+    /** The audit trail's queue and timing, and a wrapper around its repository (e.g. one that blocks). */
+    audit?: ServerOverrides['audit'];
     /** Webhook delivery timing, or `start: false` for an instance whose worker stays off. */
     webhookDelivery?: ServerOverrides['webhookDelivery'];
   } = {},
@@ -111,6 +116,8 @@ export async function startTestServer(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}),
       ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
+      ...(options.approvalRequirement ? { approvalRequirement: options.approvalRequirement } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
       ...(options.webhookDelivery ? { webhookDelivery: options.webhookDelivery } : {}),
     },
   );

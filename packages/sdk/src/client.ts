@@ -1,5 +1,6 @@
 import { Actions } from './actions.ts';
 import { ApiClients } from './api-clients.ts';
+import { Approvals } from './approvals.ts';
 import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
@@ -43,6 +44,8 @@ export class ToolproxyClient {
   readonly tools: Tools;
   /** MCP server configs and the session tokens agents connect with. */
   readonly mcp: Mcp;
+  /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
+  readonly approvals: Approvals;
   /** Webhook endpoints and deliveries (verify deliveries with `verifyWebhook`). */
   readonly webhooks: Webhooks;
   /** The server's base URL, without a trailing slash. */
@@ -69,6 +72,7 @@ export class ToolproxyClient {
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
+    this.approvals = new Approvals(transport);
     this.webhooks = new Webhooks(transport);
   }
 }

@@ -51,6 +51,7 @@ import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
+import { approvalWebhooks } from './webhooks/approval-notices.ts';
 import type { DeliveryOptions } from './webhooks/delivery-worker.ts';
 
 export const VERSION = '0.1.0';
@@ -236,7 +237,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       publicUrl: config.publicUrl,
       responseMaxBytes: config.bodyLimitBytes,
       log: { error: (object, message) => app?.log.error(object, message) },
-      audit,
+      // The audit trail, and the approval.requested / approval.decided webhooks (told the same way).
+      audit: {
+        record: (event) => {
+          audit.record(event);
+          approvalNotices(event);
+        },
+      },
+    });
+    const approvalNotices = approvalWebhooks({
+      load: async (id) => {
+        const row = await approvals.repository.findById(id);
+        return row && approvals.view(row);
+      },
+      publish: (event) => webhooks.outbox.publishApproval(event),
+      clock,
+      log: { error: (details, message) => app?.log.error(details, message) },
     });
     const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? (() => null), maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({

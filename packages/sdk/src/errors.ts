@@ -146,6 +146,87 @@ export class UpstreamHttpError extends ToolproxyError {
   }
 }
 
+/**
+ * `executeTool` was refused or the tool's upstream call failed: every such answer of
+ * `POST /api/v1/execute_tool` (TOOL_INPUT_INVALID, TOOL_NOT_FOUND, ACCOUNT_NOT_ACTIVE, an upstream
+ * 4xx/5xx, …). Match on `code`; the subclasses name the failures an agent reacts to differently,
+ * like the reference SDK's `ScalekitTool…Exception`s.
+ */
+export class ToolExecutionError extends ToolproxyApiError {
+  readonly toolName: string;
+  /** The run's id when the server got as far as starting it (an upstream failure), else null. */
+  readonly executionId: string | null;
+
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details);
+    this.name = 'ToolExecutionError';
+    this.toolName = toolName;
+    const id = (details as { execution_id?: unknown } | undefined)?.execution_id;
+    this.executionId = typeof id === 'string' ? id : null;
+  }
+}
+
+/** The upstream API refused the user's credentials (401, `TOOL_UNAUTHORIZED`): send the user an authorization link. */
+export class ToolUnauthorizedError extends ToolExecutionError {
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolUnauthorizedError';
+  }
+
+  /** The link the server suggests (`details.authorization_link` or `details.link`), when it gave one. */
+  get authorizationLink(): string | null {
+    const details = this.details as { authorization_link?: unknown; link?: unknown } | undefined;
+    const link = details?.authorization_link ?? details?.link;
+    return typeof link === 'string' ? link : null;
+  }
+}
+
+/** The upstream API answered 403: the account lacks a permission or scope the tool needs. */
+export class ToolForbiddenError extends ToolExecutionError {
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolForbiddenError';
+  }
+}
+
+/** 429: the upstream API (or a toolproxy limit) asks to wait. Never retried by the SDK. */
+export class ToolRateLimitError extends ToolExecutionError {
+  /** Seconds to wait, from `Retry-After` (or `details.retry_after`), when given. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string, retryAfterSeconds: number | null) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolRateLimitError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Refusals of the app's own token: not about the tool, so they stay plain `ToolproxyApiError`s. */
+const APP_AUTH_CODES = new Set(['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'INVALID_CLIENT']);
+
+/** The typed error for a non-2xx answer of `POST /api/v1/execute_tool`. */
+export function toolErrorFrom(status: number, body: unknown, headers: Headers, toolName: string): ToolproxyApiError {
+  const base = apiErrorFrom(status, body);
+  if (APP_AUTH_CODES.has(base.code) || base.code === 'UNEXPECTED_RESPONSE') return base;
+  const args = [status, base.code, base.message, base.details, toolName] as const;
+  if (base.code === 'TOOL_UNAUTHORIZED' || status === 401) return new ToolUnauthorizedError(...args);
+  if (base.code === 'TOOL_FORBIDDEN' || status === 403) return new ToolForbiddenError(...args);
+  if (base.code === 'TOOL_RATE_LIMITED' || status === 429) return new ToolRateLimitError(...args, retryAfter(headers, base.details));
+  return new ToolExecutionError(...args);
+}
+
+function retryAfter(headers: Headers, details: unknown): number | null {
+  const header = headers.get('retry-after');
+  if (header !== null) {
+    if (/^\d+$/.test(header.trim())) return Number(header.trim());
+    const at = Date.parse(header);
+    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  }
+  const fromDetails = (details as { retry_after?: unknown; retry_after_seconds?: unknown } | undefined);
+  const value = fromDetails?.retry_after ?? fromDetails?.retry_after_seconds;
+  return typeof value === 'number' && value >= 0 ? value : null;
+}
+
 /** Builds the error for a non-2xx answer of ours from its body (management API or token endpoint). */
 export function apiErrorFrom(status: number, body: unknown): ToolproxyApiError {
   const error = (body as { error?: unknown } | undefined)?.error;

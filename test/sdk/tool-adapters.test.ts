@@ -65,7 +65,8 @@ before(async () => {
   ({ accountId } = await createToolFixtures(server.api, upstream.url));
   stub = await startExecuteToolContractStub(server.url);
   client = new ToolproxyClient(stub.url, server.clientId, server.clientSecret);
-  toolkit = await client.tools.toolkit(IDENTIFIER);
+  // One connection, so each tool runs on a known account (with both, the first listed wins).
+  toolkit = await client.tools.toolkit(IDENTIFIER, { connectionNames: ['acme'] });
 });
 after(async () => {
   await stub?.close();

@@ -10,6 +10,7 @@ from ._transport import Transport
 from .actions import Actions
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .tools import Tools
 
 
 class ToolproxyClient:
@@ -33,6 +34,8 @@ class ToolproxyClient:
         self.connectors = Connectors(transport)
         self.connections = Connections(transport)
         self.api_clients = ApiClients(transport)
+        #: Tools: listings, and running them as a user (also ``actions.execute_tool``).
+        self.tools = Tools(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
 

@@ -73,3 +73,61 @@ def api_error_from(status: int, body: Any) -> ToolproxyApiError:
         description = body.get("error_description")
         return ToolproxyApiError(status, code, description if isinstance(description, str) else error)
     return ToolproxyApiError(status, "UNEXPECTED_RESPONSE", f"The server answered {status} without a toolproxy error body (is the URL right?).")
+
+
+class ToolExecutionError(ToolproxyApiError):
+    """``execute_tool`` was refused or the tool's upstream call failed (TOOL_INPUT_INVALID,
+    TOOL_NOT_FOUND, ACCOUNT_NOT_ACTIVE, an upstream 4xx/5xx, ...). Match on ``code``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any, tool_name: str) -> None:
+        super().__init__(status, code, message, details)
+        self.tool_name = tool_name
+        execution_id = details.get("execution_id") if isinstance(details, dict) else None
+        #: The run's id when the server got as far as starting it, else ``None``.
+        self.execution_id: Optional[str] = execution_id if isinstance(execution_id, str) else None
+
+
+class ToolUnauthorizedError(ToolExecutionError):
+    """The upstream API refused the user's credentials (401, ``TOOL_UNAUTHORIZED``): send an authorization link."""
+
+    @property
+    def authorization_link(self) -> Optional[str]:
+        details = self.details if isinstance(self.details, dict) else {}
+        link = details.get("authorization_link") or details.get("link")
+        return link if isinstance(link, str) else None
+
+
+class ToolForbiddenError(ToolExecutionError):
+    """The upstream API answered 403: the account lacks a permission or scope the tool needs."""
+
+
+class ToolRateLimitError(ToolExecutionError):
+    """429: the upstream API (or a toolproxy limit) asks to wait. Never retried by the SDK."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any, tool_name: str, retry_after: Optional[float]) -> None:
+        super().__init__(status, code, message, details, tool_name)
+        #: Seconds to wait (``Retry-After``), when given.
+        self.retry_after = retry_after
+
+
+_APP_AUTH_CODES = {"UNAUTHENTICATED", "TOKEN_EXPIRED", "INVALID_CLIENT", "UNEXPECTED_RESPONSE"}
+
+
+def tool_error_from(status: int, body: Any, retry_after_header: Optional[str], tool_name: str) -> ToolproxyApiError:
+    """The typed error for a non-2xx answer of ``POST /api/v1/execute_tool``."""
+    base = api_error_from(status, body)
+    if base.code in _APP_AUTH_CODES:
+        return base
+    args = (status, base.code, base.message, base.details, tool_name)
+    if base.code == "TOOL_UNAUTHORIZED" or status == 401:
+        return ToolUnauthorizedError(*args)
+    if base.code == "TOOL_FORBIDDEN" or status == 403:
+        return ToolForbiddenError(*args)
+    if base.code == "TOOL_RATE_LIMITED" or status == 429:
+        retry_after: Optional[float] = None
+        if retry_after_header and retry_after_header.strip().isdigit():
+            retry_after = float(retry_after_header.strip())
+        elif isinstance(base.details, dict) and isinstance(base.details.get("retry_after"), (int, float)):
+            retry_after = float(base.details["retry_after"])
+        return ToolRateLimitError(*args, retry_after)
+    return ToolExecutionError(*args)

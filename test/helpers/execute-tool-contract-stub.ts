@@ -93,7 +93,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
         }
         // Everything else goes to the real server, as it is.
         const headers = new Headers();
-        for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'connection') headers.set(name, value);
+        for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding', 'expect'].includes(name)) headers.set(name, value);
         const forwarded = await fetch(`${serverUrl}${req.url}`, { method: req.method ?? 'GET', headers, ...(raw.length > 0 ? { body: raw } : {}) });
         const out: Record<string, string> = {};
         forwarded.headers.forEach((value, name) => {
@@ -104,7 +104,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
       };
       reply().catch((thrown: unknown) => {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: String(thrown) } }));
+        res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `${String(thrown)} ${String((thrown as { cause?: unknown }).cause ?? '')}` } }));
       });
     });
   });

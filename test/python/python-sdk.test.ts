@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSqliteDatabase } from '../helpers/databases.ts';
+import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -35,10 +36,16 @@ function run(args: string[], options: { cwd: string; env?: Record<string, string
 }
 
 let server: TestServer;
+/** POST /api/v1/execute_tool is built on another branch: until it lands here, python/tests/test_tools.py runs tools through this contract stub. */
+let stub: ContractStub;
 before(async () => {
   server = await startTestServer({ database: await createSqliteDatabase(), env: { LOG_LEVEL: 'warn' } });
+  stub = await startExecuteToolContractStub(server.url);
 });
-after(() => server?.close());
+after(async () => {
+  await stub?.close();
+  await server?.close();
+});
 
 test('Python 3.9 or newer is installed', async () => {
   const version = await run(['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { cwd: PYTHON_DIR });
@@ -50,10 +57,11 @@ test('Python 3.9 or newer is installed', async () => {
 test('the Python SDK suite passes against a live server (python3 -m unittest)', async () => {
   const result = await run(['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.', '-v'], {
     cwd: PYTHON_DIR,
-    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
+    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_EXECUTE_URL: stub.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
   });
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /\nOK\b/);
+  assert.match(result.output, /test_execute_tool \(tests\.test_tools\.ToolsTest/);
 });
 
 test('the package installs with pip with no package index, and imports from the install', async () => {

@@ -100,3 +100,21 @@ export interface McpConfig {
   created_at: string;
   updated_at: string;
 }
+
+/** A tool as the API lists it (the reference's Tool shape). */
+export interface Tool {
+  id: string;
+  provider: string;
+  definition: {
+    name: string;
+    display_name: string;
+    description: string;
+    input_schema: Record<string, unknown>;
+    output_schema?: Record<string, unknown>;
+  };
+  metadata: { connector_id: string; origin: string; version: number; request: Record<string, unknown>; output?: Record<string, unknown> };
+  tags: string[];
+  is_default: boolean;
+  created_at: string;
+  updated_at: string;
+}

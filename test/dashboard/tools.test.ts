@@ -80,7 +80,8 @@ describe('dashboard: tools', { skip }, () => {
     await page.getByLabel('amount').fill('0');
     await page.getByRole('button', { name: 'Run tool' }).click();
     await page.getByRole('heading', { name: 'Answer: 400' }).waitFor();
-    await page.getByText('must be >= 1').waitFor();
+    await page.locator('p.error', { hasText: 'must be >= 1' }).waitFor();
+    assert.equal(await page.getByLabel('amount').getAttribute('aria-invalid'), 'true');
     assert.deepEqual(await accessibilityProblems(page), []);
     assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   });

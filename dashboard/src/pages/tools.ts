@@ -8,7 +8,8 @@ import { pageHeader, section, table } from '../ui/page.ts';
 import { fieldsOf, inputFrom, type SchemaField } from '../ui/schema-fields.ts';
 
 const toolsPath = (connector: string) => `#/connectors/${encodeURIComponent(connector)}/tools`;
-const json = (value: unknown) => h('pre', { class: 'code-block' }, JSON.stringify(value, null, 2) ?? 'null');
+// Focusable, so a long block can be scrolled from the keyboard.
+const json = (value: unknown) => h('pre', { class: 'code-block', tabindex: '0' }, JSON.stringify(value, null, 2) ?? 'null');
 const requestLine = (tool: Tool) => `${String(tool.metadata.request.method ?? '')} ${String(tool.metadata.request.path ?? '')}`;
 
 async function allTools(connector: string): Promise<Tool[]> {

@@ -116,6 +116,10 @@ class Upstream:
                 elif path.endswith("/slow"):
                     time.sleep(1.5)
                     self._json(200, {"slow": True})
+                elif path.endswith("/v1/unauthorized"):
+                    self._json(401, {"message": "bad key"})
+                elif path.endswith("/v1/limited"):
+                    self._json(429, {"message": "slow down"}, {"retry-after": "3"})
                 elif path.endswith("/echo"):
                     self._json(200, {"ok": True})
                 else:
@@ -200,8 +204,8 @@ def execute_url() -> str:
 
 
 def tools_connector(upstream_url: str, display_name: str) -> Dict[str, Any]:
-    """An API_KEY connector with two tools over the upstream's ``/v1/customers``; its tools are
-    named ``<identifier with _>_customers_list`` and ``..._customer_create``."""
+    """An API_KEY connector with tools over the upstream: ``<identifier with _>_customers_list`` and
+    ``..._customer_create`` (``/v1/customers``), ``..._whoami`` (answers 401), ``..._limited`` (429)."""
     prefix = re.sub(r"[^a-z0-9]+", "_", display_name.lower()).strip("_")
     definition = api_key_connector(upstream_url, display_name)
     definition["tools"] = [
@@ -220,5 +224,7 @@ def tools_connector(upstream_url: str, display_name: str) -> Dict[str, Any]:
             "input_schema": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}}, "required": ["name"], "additionalProperties": False},
             "request": {"method": "POST", "path": "/v1/customers", "body": {"encoding": "json", "properties": {"name": {"from": "name"}}}},
         },
+        {"name": f"{prefix}_whoami", "display_name": "Who am I", "description": "The key's owner.", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/v1/unauthorized"}},
+        {"name": f"{prefix}_limited", "display_name": "Limited", "description": "Always rate-limited.", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/v1/limited"}},
     ]
     return definition

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 
 from toolproxy import (
     ScopedTool,
+    ToolRateLimitError,
+    ToolUnauthorizedError,
     Toolkit,
     ToolExecutionError,
     ToolproxyApiError,
@@ -56,9 +58,10 @@ class ToolsTest(unittest.TestCase):
         summary = self.client.tools.list_tools(tool_names=[self.list_tool], summary=True)
         self.assertEqual((summary.tools, summary.tool_names), ([], [self.list_tool]))
 
-        scoped = self.client.tools.list_scoped_tools(self.identifier, connection_names=[self.connection])
+        scoped = self.client.tools.list_scoped_tools(self.identifier, connection_names=[self.connection], tool_names=[self.list_tool, self.create_tool])
         self.assertEqual(scoped.total_size, 2)
         self.assertEqual({(s.tool.name, s.connection_name, s.connected_account_id) for s in scoped.tools}, {(self.list_tool, self.connection, self.account_id), (self.create_tool, self.connection, self.account_id)})
+        self.assertEqual(self.client.tools.list_scoped_tools(self.identifier, connection_names=[self.connection]).total_size, 4)
         self.assertEqual(scoped.tools[0].tool.definition["input_schema"]["type"], "object")
         page = self.client.tools.list_scoped_tools(self.identifier, connection_names=[self.connection], page_size=1)
         self.assertEqual(len(page.tools), 1)
@@ -94,17 +97,30 @@ class ToolsTest(unittest.TestCase):
         self.assertEqual(len(self.upstream.received), count, "nothing sent upstream")
 
         with self.assertRaises(TypeError):
-            self.runner.actions.execute_tool("", {}, identifier=self.identifier)
+            self.runner.actions.execute_tool("", {}, identifier=self.identifier, connector=self.connection)
         with self.assertRaises(TypeError):
             self.runner.actions.execute_tool(self.list_tool, {})
+        with self.assertRaises(TypeError):
+            self.runner.actions.execute_tool(self.list_tool, {}, identifier=self.identifier)
         with self.assertRaises(ToolproxyError) as trimmed:
-            self.runner.actions.execute_tool(self.list_tool, {}, identifier="bob ")
+            self.runner.actions.execute_tool(self.list_tool, {}, identifier="bob ", connection_name=self.connection)
         self.assertEqual(trimmed.exception.code, "INVALID_IDENTIFIER")
+
+    def test_upstream_failures_are_typed(self) -> None:
+        with self.assertRaises(ToolUnauthorizedError) as unauthorized:
+            self.runner.actions.execute_tool(f"{self.prefix}_whoami", connected_account_id=self.account_id)
+        error = unauthorized.exception
+        self.assertEqual((error.code, error.upstream_status, error.upstream_body), ("TOOL_UNAUTHORIZED", 401, {"message": "bad key"}))
+        self.assertIn("magic_link", error.authorization_link or "")
+        self.assertTrue((error.execution_id or "").startswith("ex_"))
+        with self.assertRaises(ToolRateLimitError) as limited:
+            self.runner.tools.execute_tool(f"{self.prefix}_limited", {}, identifier=self.identifier, connector=self.connection)
+        self.assertEqual((limited.exception.status, limited.exception.code, limited.exception.retry_after), (429, "TOOL_RATE_LIMITED", 3.0))
 
     def test_adapters_and_scripted_round_trips(self) -> None:
         toolkit = self.runner.tools.toolkit(self.identifier, connection_names=[self.connection])
         self.assertIsInstance(toolkit, Toolkit)
-        self.assertEqual(sorted(toolkit.names), sorted([self.list_tool, self.create_tool]))
+        self.assertEqual(sorted(toolkit.names), sorted([self.list_tool, self.create_tool, f"{self.prefix}_whoami", f"{self.prefix}_limited"]))
         scoped = self.client.tools.list_scoped_tools(self.identifier, connection_names=[self.connection]).tools
         self.assertIsInstance(scoped[0], ScopedTool)
         schema = {"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1}}, "additionalProperties": False}
@@ -138,11 +154,15 @@ class ToolsTest(unittest.TestCase):
             {"type": "text", "text": "Looking."},
             {"type": "tool_use", "id": "toolu_1", "name": self.list_tool, "input": {"limit": 1}},
             {"type": "tool_use", "id": "toolu_2", "name": f"{self.prefix}_nope", "input": {}},
+            {"type": "tool_use", "id": "toolu_3", "name": f"{self.prefix}_whoami", "input": {}},
         ]})
         self.assertEqual(reply["role"], "user")
         self.assertEqual(reply["content"][0], {"type": "tool_result", "tool_use_id": "toolu_1", "content": '[{"id": "cus_1", "name": "Ada"}]'})
         self.assertEqual((reply["content"][1]["tool_use_id"], reply["content"][1]["is_error"]), ("toolu_2", True))
         self.assertEqual(json.loads(reply["content"][1]["content"])["error"]["code"], "TOOL_NOT_FOUND")
+        self.assertIn("was offered", json.loads(reply["content"][1]["content"])["error"]["message"])
+        refused = json.loads(reply["content"][2]["content"])["error"]
+        self.assertEqual((refused["code"], refused["upstream_status"], reply["content"][2]["is_error"]), ("TOOL_UNAUTHORIZED", 401, True))
         self.assertNotIn(CANARY, json.dumps([answers, outputs, reply]))
 
 

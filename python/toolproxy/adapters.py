@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Union
 
-from .errors import ToolproxyApiError, ToolUnauthorizedError
+from .errors import ToolExecutionError, ToolproxyApiError, ToolUnauthorizedError
 from .models import AvailableTool, ScopedTool, Tool, ToolExecution
 
 ToolSource = Union[Tool, ScopedTool, AvailableTool, Mapping[str, Any]]
@@ -52,20 +52,19 @@ def object_schema(schema: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
 
 def function_specs(tools: Sequence[ToolSource], route: Optional[Mapping[str, Any]] = None) -> List[FunctionSpec]:
     """One spec per tool name (the first wins: a connector with two connections is listed once per
-    connection, and models refuse duplicate names). A scoped entry runs on its own account."""
+    connection, and models refuse duplicate names). A scoped entry (or a connected available one)
+    runs on its own account; anything else on ``route``."""
     base = dict(route or {})
     seen = set()
     specs: List[FunctionSpec] = []
     for source in tools:
         account_id: Optional[str] = None
-        provider: Optional[str] = None
         if isinstance(source, (ScopedTool, AvailableTool)):
-            definition, provider, account_id = source.tool.definition, source.tool.provider, source.connected_account_id
+            definition, account_id = source.tool.definition, source.connected_account_id
         elif isinstance(source, Tool):
-            definition, provider = source.definition, source.provider
+            definition = source.definition
         else:
-            definition = source.get("definition", source) if isinstance(source.get("definition"), Mapping) else source
-            provider = source.get("provider") if isinstance(source.get("provider"), str) else None
+            definition = source["definition"] if isinstance(source.get("definition"), Mapping) else source
         name = definition["name"]
         if name in seen:
             continue
@@ -74,8 +73,6 @@ def function_specs(tools: Sequence[ToolSource], route: Optional[Mapping[str, Any
             spec_route = {"connected_account_id": account_id, **{k: v for k, v in base.items() if k in ("organization_id", "user_id")}}
         else:
             spec_route = dict(base)
-            if provider and not any(base.get(k) for k in ("connector", "connection_name", "connected_account_id")):
-                spec_route["connector"] = provider
         description = definition.get("description") or definition.get("display_name") or name
         specs.append(FunctionSpec(name, description, object_schema(definition.get("input_schema")), spec_route))
     return specs
@@ -103,7 +100,8 @@ class ToolCallResult:
 
     tool_name: str
     is_error: bool
-    #: JSON text: the tool's ``data``, or ``{"error": {"code", "message", "problems"?, "authorization_link"?}}``.
+    #: JSON text: the tool's ``data`` (``{"data", "truncation_note"}`` when cut), or
+    #: ``{"error": {"code", "message", "problems"?, "authorization_link"?, "upstream_status"?, "upstream_body"?}}``.
     content: str
     data: Any = None
     execution_id: Optional[str] = None
@@ -139,8 +137,13 @@ def run_tool_call(executor: ToolExecutor, route: Mapping[str, Any], tool_name: s
             detail["problems"] = error.problems
         if isinstance(error, ToolUnauthorizedError) and error.authorization_link:
             detail["authorization_link"] = error.authorization_link
+        if isinstance(error, ToolExecutionError) and error.upstream_status is not None:
+            detail["upstream_status"] = error.upstream_status
+            detail["upstream_body"] = error.upstream_body
         return _failed(tool_name, detail, getattr(error, "execution_id", None))
-    return ToolCallResult(tool_name, False, json.dumps(result.data), result.data, result.execution_id)
+    # A cut answer says so, or the model would take the part for the whole.
+    content = json.dumps({"data": result.data, "truncation_note": result.truncation_note}) if result.truncated else json.dumps(result.data)
+    return ToolCallResult(tool_name, False, content, result.data, result.execution_id)
 
 
 def openai_chat_tool_message(call: Any, result: ToolCallResult) -> Dict[str, Any]:
@@ -182,8 +185,11 @@ class Toolkit:
         return anthropic_tools(self._tools)
 
     def run(self, name: str, arguments: Union[str, Mapping[str, Any], None]) -> ToolCallResult:
+        """Runs one call by name; a name the kit did not offer (a model's invention) is answered TOOL_NOT_FOUND, never sent."""
         spec = self._specs.get(name)
-        return run_tool_call(self._executor, spec.route if spec else self._route, name, arguments)
+        if spec is None:
+            return _failed(name, {"code": "TOOL_NOT_FOUND", "message": f"No tool named {name} was offered; use one of: {', '.join(self._specs)}."})
+        return run_tool_call(self._executor, spec.route, name, arguments)
 
     def openai_chat_tool_messages(self, message: Any) -> List[Dict[str, Any]]:
         """The ``role: "tool"`` messages answering every function tool call of a chat completion message, in order."""

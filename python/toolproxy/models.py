@@ -349,4 +349,8 @@ class ToolExecution:
     """What ``execute_tool`` returns: the tool's output and the id of this run."""
 
     data: Any
+    #: This run (``ex_...``), as the request log shows it.
     execution_id: str
+    #: True when the server cut an answer over its size limit; pass ``truncation_note`` on with the data.
+    truncated: bool = False
+    truncation_note: Optional[str] = None

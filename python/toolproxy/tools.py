@@ -35,8 +35,9 @@ def execute_tool_body(
     if tool_input is not None and not isinstance(tool_input, Mapping):
         raise TypeError("execute_tool: tool_input must be a dict")
     account_id = connected_account_id.strip() if isinstance(connected_account_id, str) else ""
-    if not account_id and not identifier:
-        raise TypeError("execute_tool: connected_account_id, or identifier (with connection_name or connector), is required")
+    has_connection = bool((connection_name or "").strip() or (connector or "").strip())
+    if not account_id and not (identifier and has_connection):
+        raise TypeError("execute_tool: connected_account_id, or identifier with connection_name (or connector), is required")
     body: Dict[str, Any] = {"tool_name": name, "params": dict(tool_input or {})}
     if account_id:
         body["connected_account_id"] = account_id
@@ -60,6 +61,9 @@ def execute_tool(transport: Transport, body: Dict[str, Any], timeout: Optional[f
         raise tool_error_from(status, parsed, response.headers.get("retry-after"), body["tool_name"])
     if not isinstance(parsed, dict) or not isinstance(parsed.get("execution_id"), str) or "data" not in parsed:
         raise ToolproxyError("UNEXPECTED_RESPONSE", "execute_tool answered without data and execution_id (is the URL right?).")
+    if parsed.get("truncated") is True:
+        note = parsed.get("truncation_note")
+        return ToolExecution(parsed["data"], parsed["execution_id"], True, note if isinstance(note, str) else "toolproxy cut this answer.")
     return ToolExecution(parsed["data"], parsed["execution_id"])
 
 

@@ -46,13 +46,13 @@ export function registerTools(program: Command, io: CliIo): void {
     .command('run <name>')
     .description("run a tool as a user (POST /api/v1/execute_tool) and print its data")
     .option('--identifier <id>', "the user's identifier")
-    .option('--connection <name>', 'the connection (when the user has accounts on several of the connector)')
-    .option('--connector <identifier>', 'the connector, as the reference SDK names it')
+    .option('--connection <name>', 'the connection whose account for --identifier runs it')
+    .option('--connector <name>', "the reference SDK's name for --connection")
     .option('--account <id>', 'a connected account id (instead of --identifier)')
     .option('--input <json|@file>', 'the input: a JSON object, or @path to a JSON file', '{}')
     .action(async (name: string, options: { identifier?: string; connection?: string; connector?: string; account?: string; input: string }, command: Command) => {
       const cli = new CliContext(io, command);
-      if (!options.identifier && !options.account) throw usageError('tools run: pass --identifier (with --connection or --connector when needed) or --account');
+      if (!options.account && !(options.identifier && (options.connection || options.connector))) throw usageError('tools run: pass --identifier with --connection (or --connector), or --account');
       const toolInput = readInput(options.input, io.cwd);
       try {
         const result = await cli.client().actions.executeTool({
@@ -65,7 +65,7 @@ export function registerTools(program: Command, io: CliIo): void {
         });
         cli.print(result, () => JSON.stringify(result.data, null, 2) ?? 'null');
       } catch (error) {
-        if (error instanceof ToolUnauthorizedError && error.authorizationLink && !cli.json) cli.err(`Authorize again: ${sanitize(error.authorizationLink)}`);
+        if (error instanceof ToolUnauthorizedError && !cli.json) cli.err("The upstream API refused the user's credentials: send them a new authorization link (toolproxy accounts link).");
         throw error;
       }
     });

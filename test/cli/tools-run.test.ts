@@ -69,7 +69,7 @@ describe('CLI: tools show and run', () => {
     assert.equal(fromFile.code, EXIT.OK, fromFile.stderr);
     const result = JSON.parse(fromFile.stdout);
     assert.deepEqual(result.data, { id: 'inv_1', customer: 'c_3', amount: 900 });
-    assert.match(result.executionId, /^exec_/);
+    assert.match(result.executionId, /^ex_/);
   });
 
   test('exit codes: bad --input and no account are usage errors (nothing sent), a refused input lists every problem, an upstream 401 exits 4 with the link', async () => {
@@ -79,6 +79,7 @@ describe('CLI: tools show and run', () => {
       ['--identifier', IDENTIFIER, '--input', '[1]'],
       ['--identifier', IDENTIFIER, '--input', '@nope.json'],
       ['--input', '{}'],
+      ['--identifier', IDENTIFIER],
     ]) {
       const refused = await cli(['tools', 'run', 'acme_customer_get', ...args], runEnv, dir);
       assert.equal(refused.code, EXIT.USAGE, `${args.join(' ')}: ${refused.stderr}`);
@@ -91,6 +92,9 @@ describe('CLI: tools show and run', () => {
 
     const unauthorized = await cli(['tools', 'run', 'acme_customer_get', '--account', accountId, '--input', '{"customer_id":"c_401"}'], runEnv);
     assert.equal(unauthorized.code, EXIT.UPSTREAM_STATUS);
-    assert.match(unauthorized.stderr, /^Authorize again: http:\/\/127\.0\.0\.1:\d+\/connect\/reauthorize\ntoolproxy: \[TOOL_UNAUTHORIZED\]/);
+    assert.match(unauthorized.stderr, /^The upstream API refused the user's credentials: send them a new authorization link \(toolproxy accounts link\)\.\ntoolproxy: \[TOOL_UNAUTHORIZED\]/);
+    const failed = await cli(['tools', 'run', 'acme_customer_get', '--account', accountId, '--input', '{"customer_id":"c_500"}', '--json'], runEnv);
+    assert.equal(failed.code, EXIT.UPSTREAM_STATUS);
+    assert.deepEqual(JSON.parse(failed.stderr).error.details.body, { message: 'upstream broke' });
   });
 });

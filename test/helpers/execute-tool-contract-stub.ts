@@ -1,17 +1,23 @@
 /**
  * CONTRACT STUB of `POST /api/v1/execute_tool` — the one stand-in these tests use, because the
  * real route is being built on another branch at the same time (issue 12). It answers the agreed
- * contract: body `{ tool_name, params, connected_account_id }` or `{ tool_name, params,
- * connection_name | connector, identifier }` → 200 `{ data, execution_id }`; errors as
- * `{ error: { code, message, details } }` (TOOL_NOT_FOUND, TOOL_INPUT_INVALID with
- * details.problems, TOOL_UNAUTHORIZED, …).
+ * contract, in the shapes of that branch (docs/errors.md there): body `{ tool_name, params,
+ * connected_account_id }` or `{ tool_name, params, connection_name | connector, identifier }` →
+ * 200 `{ data, execution_id }`; errors as `{ error: { code, message, details } }`:
+ * TOOL_NOT_FOUND, TOOL_INPUT_INVALID (details.problems), VALIDATION_FAILED (no account given),
+ * and the upstream's failures with `details: { tool_name, execution_id, status, body }` —
+ * 401 → 424 TOOL_UNAUTHORIZED (+ authorization_link), 403 → 424 TOOL_FORBIDDEN, 429 → 429
+ * TOOL_RATE_LIMITED (+ Retry-After, retry_after_seconds), 5xx → 502 TOOL_UPSTREAM_FAILED, other
+ * 4xx → 424 TOOL_UPSTREAM_REJECTED.
  *
  * It is not a canned answer: it sits in front of a real toolproxy server on loopback, forwards
  * every other request to it unchanged, and runs a tool with the server's own pieces — the tool
  * from `GET /api/v1/tools/{name}`, the input checked by the server's Ajv validators, the request
  * rendered by the server's `renderToolRequest`, sent through the real `/proxy` (which resolves
  * the account and injects its credentials) to a real upstream, the answer projected by
- * `projectOutput`. When the real route lands, drop this and point the tests at the server.
+ * `projectOutput`. With TOOLPROXY_TEST_EXECUTE_TOOL=server it forwards execute_tool too (still
+ * recording the bodies), to run the same tests against a server that has the route. When the
+ * route lands, drop the stub and point the tests at the server.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -54,15 +60,15 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
     }
     if (problems.length > 0 || !rendered) return error(400, 'TOOL_INPUT_INVALID', 'The tool input is invalid.', { problems });
 
-    let connectionName: string = body.connection_name;
+    // `connector` is the reference's name for the connection.
+    let connectionName: string = body.connection_name || body.connector;
     let identifier: string = body.identifier;
     if (body.connected_account_id) {
       const account = await api(`/api/v1/connected_accounts/${encodeURIComponent(body.connected_account_id)}`);
       if (!account.ok) return { status: account.status, body: await account.json() };
       ({ connection_name: connectionName, identifier } = ((await account.json()) as { connected_account: { connection_name: string; identifier: string } }).connected_account);
-    } else if (!connectionName) {
-      const connections = (await (await api(`/api/v1/connections?connector=${encodeURIComponent(body.connector ?? tool.provider)}`)).json()) as { connections: Array<{ name: string }> };
-      connectionName = connections.connections[0]?.name ?? '';
+    } else if (!connectionName || !identifier) {
+      return error(400, 'VALIDATION_FAILED', 'The request is invalid.', { problems: [{ path: '/connection_name', message: 'send connected_account_id, or connection_name (connector) with identifier' }] });
     }
     const headers: Record<string, string> = { ...rendered.headers, authorization, connection_name: connectionName, identifier };
     if (rendered.contentType) headers['content-type'] = rendered.contentType;
@@ -70,11 +76,21 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
     const text = await upstream.text();
     const data: unknown = text === '' ? null : JSON.parse(text);
     if (upstream.headers.has('x-toolproxy-error')) return { status: upstream.status, body: data };
-    const executionId = `exec_${randomUUID()}`;
+    const executionId = `ex_${randomUUID().replace(/-/g, '')}`;
     if (upstream.ok) return { status: 200, body: { data: projectOutput(data, tool.metadata.output), execution_id: executionId } };
+    const status = upstream.status;
     const retryAfter = upstream.headers.get('retry-after');
-    if (upstream.status === 401) return error(401, 'TOOL_UNAUTHORIZED', 'The upstream API refused the credentials; authorize again.', { execution_id: executionId, authorization_link: `${serverUrl}/connect/reauthorize` });
-    return { ...error(upstream.status, 'UPSTREAM_ERROR', `The upstream API answered ${upstream.status}.`, { execution_id: executionId, status: upstream.status, body: data }), ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}) };
+    const [answerStatus, code] =
+      status === 401 ? [424, 'TOOL_UNAUTHORIZED'] : status === 403 ? [424, 'TOOL_FORBIDDEN'] : status === 429 ? [429, 'TOOL_RATE_LIMITED'] : status >= 500 ? [502, 'TOOL_UPSTREAM_FAILED'] : [424, 'TOOL_UPSTREAM_REJECTED'];
+    const details = {
+      tool_name: body.tool_name,
+      execution_id: executionId,
+      status,
+      body: data,
+      ...(retryAfter ? { retry_after_seconds: Number(retryAfter) } : {}),
+      ...(status === 401 ? { authorization_link: 'POST /api/v1/connected_accounts/magic_link' } : {}),
+    };
+    return { ...error(answerStatus, code, `The upstream API answered ${status} to the tool call.`, details), ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}) };
   }
 
   const server = http.createServer((req, res) => {
@@ -83,7 +99,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const reply = async (): Promise<void> => {
-        if (req.method === 'POST' && req.url === '/api/v1/execute_tool') {
+        if (req.method === 'POST' && req.url === '/api/v1/execute_tool' && process.env.TOOLPROXY_TEST_EXECUTE_TOOL !== 'server') {
           const body = JSON.parse(raw.toString('utf8')) as Record<string, any>;
           executions.push(body);
           const answer = await execute(body, req.headers.authorization ?? '');
@@ -91,6 +107,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
           res.end(JSON.stringify(answer.body));
           return;
         }
+        if (req.method === 'POST' && req.url === '/api/v1/execute_tool') executions.push(JSON.parse(raw.toString('utf8')) as Record<string, any>);
         // Everything else goes to the real server, as it is.
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding', 'expect'].includes(name)) headers.set(name, value);

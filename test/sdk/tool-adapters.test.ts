@@ -107,6 +107,7 @@ describe('adapters: scripted model round trips through executeTool', () => {
           { id: 'call_1', type: 'function', function: { name: 'acme_customer_get', arguments: '{"customer_id":"c_7"}' } },
           { id: 'call_2', type: 'function', function: { name: 'acme_invoice_create', arguments: '{"customer_id":"c_7","amount":0}' } },
           { id: 'call_3', type: 'function', function: { name: 'acme_customers_list', arguments: '{"limit":' } },
+          { id: 'call_4', type: 'function', function: { name: 'acme_customer_delete', arguments: '{}' } },
         ] } }],
       },
       { id: 'chatcmpl-2', object: 'chat.completion', created: 2, model: 'gpt-test', choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: 'Customer c_7 is on pro.', refusal: null } }] },
@@ -118,16 +119,17 @@ describe('adapters: scripted model round trips through executeTool', () => {
       assert.deepEqual(model.requests[0]!.tools.map((t: { function: { name: string } }) => t.function.name), toolkit.names);
       const executions = stub.executions.length;
       const answers: ChatCompletionToolMessageParam[] = await toolkit.openAIChatToolMessages(completion.choices[0]!.message);
-      assert.equal(stub.executions.length, executions + 2, 'the call with broken JSON is never sent');
+      assert.equal(stub.executions.length, executions + 2, 'the call with broken JSON and the invented tool are never sent');
       assert.deepEqual(stub.executions.at(-2), { tool_name: 'acme_customer_get', params: { customer_id: 'c_7' }, connected_account_id: accountId });
       assert.deepEqual(answers[0], { role: 'tool', tool_call_id: 'call_1', content: '{"id":"c_7","name":"Customer c_7","plan":"pro"}' });
       assert.equal(answers[1]!.tool_call_id, 'call_2');
       assert.equal(JSON.parse(answers[1]!.content as string).error.code, 'TOOL_INPUT_INVALID');
       assert.deepEqual(JSON.parse(answers[1]!.content as string).error.problems.map((p: { path: string }) => p.path), ['/amount']);
       assert.match(JSON.parse(answers[2]!.content as string).error.message, /not valid JSON/);
+      assert.deepEqual(JSON.parse(answers[3]!.content as string).error, { code: 'TOOL_NOT_FOUND', message: 'No tool named acme_customer_delete was offered; use one of: acme_customer_get, acme_customers_list, acme_invoice_create.' });
       const final = await openai.chat.completions.create({ model: 'gpt-test', messages: [...messages, completion.choices[0]!.message, ...answers], tools: toolkit.openAIChatTools() });
       assert.equal(final.choices[0]!.message.content, 'Customer c_7 is on pro.');
-      assert.deepEqual(model.requests[1]!.messages.slice(2).map((m: { tool_call_id: string }) => m.tool_call_id), ['call_1', 'call_2', 'call_3']);
+      assert.deepEqual(model.requests[1]!.messages.slice(2).map((m: { tool_call_id: string }) => m.tool_call_id), ['call_1', 'call_2', 'call_3', 'call_4']);
       // The standalone helper, with a route of its own.
       const single = await runOpenAIChatToolCall(client.actions, { identifier: IDENTIFIER, connectionName: 'acme-eu' }, { id: 'c9', function: { name: 'acme_customers_list', arguments: '{"limit":1}' } });
       assert.deepEqual(single, { role: 'tool', tool_call_id: 'c9', content: '[{"id":"c_1"}]' });
@@ -180,7 +182,8 @@ describe('adapters: scripted model round trips through executeTool', () => {
       });
       const refused = JSON.parse((answer.content as Array<{ content: string }>)[1]!.content).error;
       assert.equal(refused.code, 'TOOL_UNAUTHORIZED');
-      assert.match(refused.authorization_link, /\/connect\//);
+      assert.match(refused.authorization_link, /magic_link/);
+      assert.deepEqual([refused.upstream_status, refused.upstream_body], [401, { message: 'bad key' }]);
       const final = await anthropic.messages.create({ model: 'claude-test', max_tokens: 100, messages: [...messages, { role: 'assistant', content: message.content }, answer], tools: toolkit.anthropicTools() });
       assert.deepEqual(final.content, [{ type: 'text', text: 'Invoice inv_1 created.' }]);
       assert.deepEqual(model.requests[1]!.messages[2], answer);

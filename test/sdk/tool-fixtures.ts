@@ -68,7 +68,8 @@ export function betaConnector(upstreamUrl: string) {
 }
 
 /**
- * The upstream: `/api/customers/{id}` (c_401 answers 401, c_429 answers 429 with Retry-After: 7),
+ * The upstream: `/api/customers/{id}` (c_401, c_403 and c_500 answer with that status, c_429 with
+ * 429 and Retry-After: 7),
  * `/api/customers` (a list honouring `limit`), `POST …/invoices` (echoes the body it got).
  */
 export function acmeUpstream(request: ReceivedRequest, response: http.ServerResponse): void {
@@ -81,7 +82,9 @@ export function acmeUpstream(request: ReceivedRequest, response: http.ServerResp
   if (customer && request.method === 'GET') {
     const id = decodeURIComponent(customer[1]!);
     if (id === 'c_401') return json(401, { message: 'bad key' });
+    if (id === 'c_403') return json(403, { message: 'missing scope customers:read' });
     if (id === 'c_429') return json(429, { message: 'slow down' }, { 'retry-after': '7' });
+    if (id === 'c_500') return json(500, { message: 'upstream broke' });
     return json(200, { id, name: `Customer ${id}`, plan: 'pro', internal_score: 42 });
   }
   if (url.pathname === '/api/customers' && request.method === 'GET') {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   ToolExecutionError,
+  ToolForbiddenError,
   ToolproxyApiError,
   ToolproxyClient,
   ToolproxyError,
@@ -103,7 +104,7 @@ describe('Node SDK: executeTool (against the execute_tool contract stub)', () =>
     const before = upstream.received.length;
     const result = keep(await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c 1 é' }, connectedAccountId: euAccountId }));
     assert.deepEqual(result.data, { id: 'c 1 é', name: 'Customer c 1 é', plan: 'pro' });
-    assert.match(result.executionId, /^exec_/);
+    assert.match(result.executionId, /^ex_/);
     assert.deepEqual(stub.executions.at(-1), { tool_name: 'acme_customer_get', params: { customer_id: 'c 1 é' }, connected_account_id: euAccountId });
     const sent = upstream.received.slice(before);
     assert.equal(sent.length, 1);
@@ -111,7 +112,7 @@ describe('Node SDK: executeTool (against the execute_tool contract stub)', () =>
     assert.equal(sent[0]!.headers['x-api-key'], TOOL_CANARY);
   });
 
-  test('by identifier and connector (the reference\'s form) and by connection name; tools.executeTool is the same call', async () => {
+  test('by identifier and connector (the reference\'s name for the connection) and by connection name; tools.executeTool is the same call', async () => {
     const invoice = keep(await viaStub.actions.executeTool({ toolName: 'acme_invoice_create', toolInput: { customer_id: 'c_9', amount: 1200, currency: 'eur' }, identifier: IDENTIFIER, connector: 'acme' }));
     assert.deepEqual(invoice.data, { id: 'inv_1', customer: 'c_9', amount: 1200, currency: 'eur' });
     assert.deepEqual(stub.executions.at(-1), { tool_name: 'acme_invoice_create', params: { customer_id: 'c_9', amount: 1200, currency: 'eur' }, identifier: IDENTIFIER, connector: 'acme' });
@@ -136,14 +137,22 @@ describe('Node SDK: executeTool (against the execute_tool contract stub)', () =>
 
     const unauthorized = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c_401' }, connectedAccountId: accountId }).catch((e: unknown) => e);
     assert.ok(unauthorized instanceof ToolUnauthorizedError);
-    assert.equal(unauthorized.code, 'TOOL_UNAUTHORIZED');
-    assert.match(unauthorized.authorizationLink ?? '', /\/connect\//);
-    assert.match(unauthorized.executionId ?? '', /^exec_/);
+    assert.deepEqual([unauthorized.status, unauthorized.code, unauthorized.upstreamStatus], [424, 'TOOL_UNAUTHORIZED', 401]);
+    assert.match(unauthorized.authorizationLink ?? '', /magic_link/);
+    assert.match(unauthorized.executionId ?? '', /^ex_/);
+    assert.deepEqual(unauthorized.upstreamBody, { message: 'bad key' });
+
+    const forbidden = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c_403' }, connectedAccountId: accountId }).catch((e: unknown) => e);
+    assert.ok(forbidden instanceof ToolForbiddenError);
+    assert.equal(forbidden.upstreamStatus, 403);
 
     const limited = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c_429' }, connectedAccountId: accountId }).catch((e: unknown) => e);
     assert.ok(limited instanceof ToolRateLimitError);
-    assert.equal(limited.status, 429);
-    assert.equal(limited.retryAfterSeconds, 7);
+    assert.deepEqual([limited.status, limited.code, limited.retryAfterSeconds], [429, 'TOOL_RATE_LIMITED', 7]);
+
+    const failed = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c_500' }, connectedAccountId: accountId }).catch((e: unknown) => e);
+    assert.ok(failed instanceof ToolExecutionError && !(failed instanceof ToolRateLimitError));
+    assert.deepEqual([failed.status, failed.code, failed.upstreamStatus, failed.upstreamBody], [502, 'TOOL_UPSTREAM_FAILED', 500, { message: 'upstream broke' }]);
   });
 
   test('an account that is not ACTIVE keeps the server\'s code', async () => {
@@ -155,10 +164,11 @@ describe('Node SDK: executeTool (against the execute_tool contract stub)', () =>
 
   test('checked before anything is sent: no tool name, no account, a non-object input, an identifier HTTP would trim', async () => {
     const count = stub.executions.length;
-    await assert.rejects(viaStub.actions.executeTool({ toolName: '', identifier: IDENTIFIER }), /toolName is required/);
+    await assert.rejects(viaStub.actions.executeTool({ toolName: '', identifier: IDENTIFIER, connector: 'acme' }), /toolName is required/);
     await assert.rejects(viaStub.actions.executeTool({ toolName: 'acme_customer_get' }), /connectedAccountId, or identifier/);
-    await assert.rejects(viaStub.actions.executeTool({ toolName: 'acme_customer_get', identifier: IDENTIFIER, toolInput: [] as never }), /toolInput must be an object/);
-    const trimmed = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', identifier: ' bob' }).catch((e: unknown) => e);
+    await assert.rejects(viaStub.actions.executeTool({ toolName: 'acme_customer_get', identifier: IDENTIFIER }), /with connectionName \(or connector\)/);
+    await assert.rejects(viaStub.actions.executeTool({ toolName: 'acme_customer_get', identifier: IDENTIFIER, connector: 'acme', toolInput: [] as never }), /toolInput must be an object/);
+    const trimmed = await viaStub.actions.executeTool({ toolName: 'acme_customer_get', identifier: ' bob', connectionName: 'acme' }).catch((e: unknown) => e);
     assert.ok(trimmed instanceof ToolproxyError);
     assert.equal(trimmed.code, 'INVALID_IDENTIFIER');
     assert.equal(stub.executions.length, count);

@@ -4,15 +4,12 @@ import { ToolproxyError, toolErrorFrom } from './errors.ts';
 import type { ToolExecution } from './tool-types.ts';
 import type { CallOptions, SendInit, Transport } from './transport.ts';
 
-/**
- * Which account runs the tool: its id, or the identifier (with the connection name or the
- * connector when the identifier has accounts on several connections of the tool's connector).
- */
+/** Which account runs the tool: its id, or the identifier with the connection name. */
 export interface ToolAccountRoute extends AccountScope {
   connectedAccountId?: string;
   identifier?: string;
   connectionName?: string;
-  /** The connector's identifier, as the reference SDK takes it. */
+  /** The reference SDK's name for `connectionName`. */
   connector?: string;
 }
 
@@ -34,9 +31,11 @@ export function executeToolBody(options: ExecuteToolOptions): Record<string, unk
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new TypeError('executeTool: toolInput must be an object');
   const accountId = typeof options.connectedAccountId === 'string' ? options.connectedAccountId.trim() : '';
   const hasIdentifier = options.identifier !== undefined && options.identifier !== '';
-  if (!accountId && !hasIdentifier) throw new TypeError('executeTool: connectedAccountId, or identifier (with connectionName or connector), is required');
   const connectionName = options.connectionName?.trim();
   const connector = options.connector?.trim();
+  if (!accountId && (!hasIdentifier || (!connectionName && !connector))) {
+    throw new TypeError('executeTool: connectedAccountId, or identifier with connectionName (or connector), is required');
+  }
   return {
     tool_name: toolName,
     params: input,
@@ -63,10 +62,14 @@ export async function executeTool<T = unknown>(transport: Transport, options: Ex
       parsed = undefined;
     }
     if (!response.ok) throw toolErrorFrom(response.status, parsed, response.headers, body.tool_name as string);
-    const result = parsed as { data?: unknown; execution_id?: unknown } | undefined;
+    const result = parsed as { data?: unknown; execution_id?: unknown; truncated?: unknown; truncation_note?: unknown } | undefined;
     if (!result || typeof result.execution_id !== 'string' || !('data' in result)) {
       throw new ToolproxyError('UNEXPECTED_RESPONSE', 'execute_tool answered without data and execution_id (is the URL right?).');
     }
-    return { data: result.data as T, executionId: result.execution_id };
+    return {
+      data: result.data as T,
+      executionId: result.execution_id,
+      ...(result.truncated === true ? { truncated: true as const, truncationNote: typeof result.truncation_note === 'string' ? result.truncation_note : 'toolproxy cut this answer.' } : {}),
+    };
   });
 }

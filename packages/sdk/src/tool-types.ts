@@ -87,7 +87,11 @@ export interface AvailableTool {
 /** What `executeTool` resolves with: the tool's output (projected and capped by the server) and the id of this run. */
 export interface ToolExecution<T = unknown> {
   data: T;
+  /** This run (`ex_…`), as the request log shows it. */
   executionId: string;
+  /** Present when the server cut an answer over its size limit; pass `truncationNote` on with the data. */
+  truncated?: true;
+  truncationNote?: string;
 }
 
 export function toScopedTool(wire: Wire): ScopedTool {

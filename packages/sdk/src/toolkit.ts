@@ -56,9 +56,14 @@ export class Toolkit {
     return vercelAITools(this.#tools, this.#executor, this.#route, options);
   }
 
-  /** Runs one call by name with the model's arguments (JSON text or an object). A name not in the kit runs on the kit's route. */
-  run(name: string, args: string | Record<string, unknown> | null | undefined, options: CallOptions = {}): Promise<ToolCallResult> {
-    return runToolCall(this.#executor, this.#specs.get(name)?.route ?? this.#route, name, args, options);
+  /** Runs one call by name with the model's arguments (JSON text or an object). A name the kit did not offer (a model's invention) is answered TOOL_NOT_FOUND, never sent. */
+  async run(name: string, args: string | Record<string, unknown> | null | undefined, options: CallOptions = {}): Promise<ToolCallResult> {
+    const spec = this.#specs.get(name);
+    if (!spec) {
+      const error = { code: 'TOOL_NOT_FOUND', message: `No tool named ${name} was offered; use one of: ${this.names.join(', ')}.` };
+      return { toolName: name, isError: true, content: JSON.stringify({ error }), executionId: null, error };
+    }
+    return runToolCall(this.#executor, spec.route, name, args, options);
   }
 
   /** The `role: "tool"` messages answering every tool call of a chat completion message, in order. */

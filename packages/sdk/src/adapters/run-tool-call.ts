@@ -1,4 +1,4 @@
-import { ToolproxyApiError, ToolUnauthorizedError } from '../errors.ts';
+import { ToolExecutionError, ToolproxyApiError, ToolUnauthorizedError } from '../errors.ts';
 import type { ExecuteToolOptions, ToolAccountRoute } from '../execute-tool.ts';
 import type { ToolExecution } from '../tool-types.ts';
 import type { CallOptions } from '../transport.ts';
@@ -17,11 +17,11 @@ export interface ToolExecutor {
 export interface ToolCallResult {
   toolName: string;
   isError: boolean;
-  /** JSON text: the tool's `data`, or `{ "error": { code, message, problems?, authorization_link? } }`. */
+  /** JSON text: the tool's `data` (`{ data, truncation_note }` when the server cut it), or `{ "error": { code, message, problems?, authorization_link?, upstream_status? } }`. */
   content: string;
   data?: unknown;
   executionId: string | null;
-  error?: { code: string; message: string; problems?: Array<{ path: string; message: string }>; authorization_link?: string };
+  error?: { code: string; message: string; problems?: Array<{ path: string; message: string }>; authorization_link?: string; upstream_status?: number; upstream_body?: unknown };
 }
 
 /** Parses a model's arguments (JSON text or an object) and runs the tool on `route`. */
@@ -35,13 +35,20 @@ export async function runToolCall(
   const input = parseArguments(args);
   if ('problem' in input) return failed(toolName, { code: 'TOOL_INPUT_INVALID', message: input.problem, problems: [{ path: '', message: input.problem }] }, null);
   try {
-    const { data, executionId } = await executor.executeTool({ ...route, ...options, toolName, toolInput: input.value });
-    return { toolName, isError: false, content: JSON.stringify(data ?? null), data, executionId };
+    const { data, executionId, truncationNote } = await executor.executeTool({ ...route, ...options, toolName, toolInput: input.value });
+    // A cut answer says so, or the model would take the part for the whole.
+    const content = truncationNote === undefined ? JSON.stringify(data ?? null) : JSON.stringify({ data: data ?? null, truncation_note: truncationNote });
+    return { toolName, isError: false, content, data, executionId };
   } catch (error) {
     if (!(error instanceof ToolproxyApiError)) throw error;
     const link = error instanceof ToolUnauthorizedError ? error.authorizationLink : null;
-    const executionId = (error as { executionId?: string | null }).executionId ?? null;
-    return failed(toolName, { code: error.code, message: error.message, ...(error.problems.length > 0 ? { problems: error.problems } : {}), ...(link ? { authorization_link: link } : {}) }, executionId);
+    const upstream = error instanceof ToolExecutionError && error.upstreamStatus !== null ? { upstream_status: error.upstreamStatus, upstream_body: error.upstreamBody } : {};
+    const executionId = error instanceof ToolExecutionError ? error.executionId : null;
+    return failed(
+      toolName,
+      { code: error.code, message: error.message, ...(error.problems.length > 0 ? { problems: error.problems } : {}), ...(link ? { authorization_link: link } : {}), ...upstream },
+      executionId,
+    );
   }
 }
 

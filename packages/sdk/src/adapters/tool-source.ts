@@ -14,31 +14,29 @@ export interface FunctionSpec {
   route: ToolAccountRoute;
 }
 
-function unwrap(source: ToolSource): { definition: ToolDefinitionView; provider?: string; connectedAccountId?: string | null } {
-  if ('tool' in source) return { definition: source.tool.definition, provider: source.tool.provider, connectedAccountId: source.connectedAccountId };
-  if ('definition' in source) return { definition: source.definition, provider: source.provider };
+function unwrap(source: ToolSource): { definition: ToolDefinitionView; connectedAccountId?: string | null } {
+  if ('tool' in source) return { definition: source.tool.definition, connectedAccountId: source.connectedAccountId };
+  if ('definition' in source) return { definition: source.definition };
   return { definition: source };
 }
 
 /**
  * The function specs of `tools`, one per name (the first wins: a connector with two connections
- * is listed once per connection, and models refuse duplicate names). A scoped entry runs on its
- * own account; a plain tool on `route` with its connector.
+ * is listed once per connection, and models refuse duplicate names). A scoped entry (or a
+ * connected available one) runs on its own account; anything else on `route`.
  */
 export function functionSpecs(tools: readonly ToolSource[], route: ToolAccountRoute = {}): FunctionSpec[] {
   const seen = new Set<string>();
   const specs: FunctionSpec[] = [];
   for (const source of tools) {
-    const { definition, provider, connectedAccountId } = unwrap(source);
+    const { definition, connectedAccountId } = unwrap(source);
     if (seen.has(definition.name)) continue;
     seen.add(definition.name);
     specs.push({
       name: definition.name,
       description: definition.description || definition.display_name || definition.name,
       parameters: objectSchema(definition.input_schema),
-      route: connectedAccountId
-        ? { connectedAccountId, ...scopeOf(route) }
-        : { ...route, ...(provider && !route.connector && !route.connectionName && !route.connectedAccountId ? { connector: provider } : {}) },
+      route: connectedAccountId ? { connectedAccountId, ...scopeOf(route) } : route,
     });
   }
   return specs;

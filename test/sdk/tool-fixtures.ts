@@ -98,7 +98,7 @@ export function acmeUpstream(request: ReceivedRequest, response: http.ServerResp
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; text: string }>;
 
-/** Connectors, connections (`acme`, `acme-eu` on the same connector, `beta`) and the user's ACTIVE accounts on `acme` and `acme-eu`. */
+/** Connectors, connections (`acme`, `acme-eu` on the same connector, `beta`) and the user's ACTIVE accounts on `acme` and `acme-eu` (made under organization `org_1`). */
 export async function createToolFixtures(api: Api, upstreamUrl: string): Promise<{ accountId: string; euAccountId: string }> {
   for (const [definition, connections] of [[acmeConnector(upstreamUrl), ['acme', 'acme-eu']], [betaConnector(upstreamUrl), ['beta']]] as const) {
     const created = await api('POST', '/api/v1/custom-providers', definition);
@@ -110,7 +110,12 @@ export async function createToolFixtures(api: Api, upstreamUrl: string): Promise
   }
   const ids: string[] = [];
   for (const connection_name of ['acme', 'acme-eu']) {
-    const account = await api('POST', '/api/v1/connected_accounts', { connection_name, identifier: IDENTIFIER, authorization_details: { static_auth: { details: { api_key: TOOL_CANARY } } } });
+    const account = await api('POST', '/api/v1/connected_accounts', {
+      connection_name,
+      identifier: IDENTIFIER,
+      ...(connection_name === 'acme-eu' ? { organization_id: 'org_1' } : {}),
+      authorization_details: { static_auth: { details: { api_key: TOOL_CANARY } } },
+    });
     if (account.status !== 201) throw new Error(account.text);
     ids.push(account.body.connected_account.id);
   }

@@ -91,6 +91,12 @@ describe('Node SDK: tool listings (real server)', () => {
     assert.deepEqual((await client.tools.listAvailableTools('nobody')).tools.map((t) => t.accountStatus), Array(7).fill(null));
   });
 
+  test('listTools (the reference\'s name for list) filters by connector and names', async () => {
+    const listed = await client.tools.listTools({ connector: 'acme', toolNames: ['acme_customer_get', 'beta_note_get'] });
+    assert.deepEqual(listed.tools.map((t) => t.definition.name), ['acme_customer_get']);
+    assert.equal(listed.totalSize, 1);
+  });
+
   test('bad input: an identifier with a control character, and none at all', async () => {
     const refused = await client.tools.listScoped('bad\u0001id').catch((error: unknown) => error);
     assert.ok(refused instanceof ToolproxyApiError);

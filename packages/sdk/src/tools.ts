@@ -154,6 +154,11 @@ export class Tools {
     });
   }
 
+  /** The reference SDK's name for `list`. */
+  listTools(options: ListToolsOptions = {}): ReturnType<Tools['list']> {
+    return this.list(options);
+  }
+
   async get(name: string, options: CallOptions = {}): Promise<Tool> {
     const body = await this.#transport.json<{ tool: object }>('GET', `/api/v1/tools/${segment(name)}`, options);
     return toTool(body.tool);

@@ -11,10 +11,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { asSchema, generateText, jsonSchema, stepCountIs, type ToolSet } from 'ai';
+import { asSchema, generateText, jsonSchema, stepCountIs, tool, type ToolSet } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolMessageParam } from 'openai/resources/chat/completions';
+import type { RunnableToolFunctionWithoutParse } from 'openai/lib/RunnableFunction';
 import type { FunctionTool, ResponseInputItem } from 'openai/resources/responses/responses';
 import {
   anthropicTools,
@@ -138,6 +139,24 @@ describe('adapters: scripted model round trips through executeTool', () => {
     }
   });
 
+  test('OpenAI runTools (the openai package\'s own tool runner) runs the kit\'s tools until the model answers', async () => {
+    const model = await startModel([
+      { id: 'chatcmpl-3', object: 'chat.completion', created: 3, model: 'gpt-test', choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_r', type: 'function', function: { name: 'acme_customer_get', arguments: '{"customer_id":"c_6"}' } }] } }] },
+      { id: 'chatcmpl-4', object: 'chat.completion', created: 4, model: 'gpt-test', choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: 'c_6 is on pro.', refusal: null } }] },
+    ]);
+    try {
+      const openai = new OpenAI({ apiKey: 'sk-test', baseURL: `${model.url}/v1`, maxRetries: 0 });
+      const tools: RunnableToolFunctionWithoutParse[] = toolkit.openAIRunnableTools();
+      const runner = openai.chat.completions.runTools({ model: 'gpt-test', messages: [{ role: 'user', content: 'Plan of c_6?' }], tools });
+      assert.equal(await runner.finalContent(), 'c_6 is on pro.');
+      assert.deepEqual(model.requests[0]!.tools.map((t: { function: { name: string } }) => t.function.name), toolkit.names);
+      assert.deepEqual(model.requests[1]!.messages.at(-1), { role: 'tool', tool_call_id: 'call_r', content: '{"id":"c_6","name":"Customer c_6","plan":"pro"}' });
+      assert.deepEqual(stub.executions.at(-1), { tool_name: 'acme_customer_get', params: { customer_id: 'c_6' }, connected_account_id: accountId });
+    } finally {
+      await model.close();
+    }
+  });
+
   test('OpenAI Responses: function_call items → function_call_output items', async () => {
     const model = await startModel([
       { id: 'resp_1', object: 'response', created_at: 1, model: 'gpt-test', status: 'completed', output: [{ type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'acme_customers_list', arguments: '{"limit":2}', status: 'completed' }] },
@@ -195,7 +214,9 @@ describe('adapters: scripted model round trips through executeTool', () => {
   });
 
   test('Vercel AI SDK: generateText runs the tool through execute, with ai\'s jsonSchema and with the zero-dependency schema', async () => {
-    for (const tools of [toolkit.vercelAITools({ jsonSchema }), toolkit.vercelAITools() as unknown as ToolSet]) {
+    // With ai's jsonSchema (each tool also passed through ai's tool() helper), and with the zero-dependency schema.
+    const helped: ToolSet = Object.fromEntries(Object.entries(toolkit.vercelAITools({ jsonSchema })).map(([name, definition]) => [name, tool(definition)]));
+    for (const tools of [helped, toolkit.vercelAITools() as unknown as ToolSet]) {
       const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } };
       const model = new MockLanguageModelV3({
         doGenerate: [

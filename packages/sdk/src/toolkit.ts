@@ -8,6 +8,7 @@ import {
   type OpenAIChatToolCall,
   type OpenAIChatToolMessage,
   type OpenAIResponsesFunctionCall,
+  type OpenAIRunnableTool,
   type OpenAIResponsesTool,
   type OpenAIResponsesToolOutput,
 } from './adapters/openai.ts';
@@ -46,6 +47,18 @@ export class Toolkit {
 
   openAIResponsesTools(): OpenAIResponsesTool[] {
     return openAIResponsesTools(this.#tools);
+  }
+
+  /**
+   * Tools for the `openai` package's runner, which loops until the model stops calling them:
+   * `openai.chat.completions.runTools({ model, messages, tools: toolkit.openAIRunnableTools() })`.
+   * Each call's result (or refusal) is the same content `openAIChatToolMessages` sends.
+   */
+  openAIRunnableTools(): OpenAIRunnableTool[] {
+    return [...this.#specs.values()].map((spec) => ({
+      type: 'function',
+      function: { name: spec.name, description: spec.description, parameters: spec.parameters, function: async (args: string) => (await this.run(spec.name, args)).content },
+    }));
   }
 
   anthropicTools(): AnthropicTool[] {

@@ -18,6 +18,15 @@ export interface OpenAIResponsesTool {
   strict: false;
 }
 
+/**
+ * A tool for the `openai` package's own tool runner (`openai.chat.completions.runTools`), which
+ * calls `function` with the model's raw arguments and sends back what it returns.
+ */
+export interface OpenAIRunnableTool {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown>; function: (args: string) => Promise<string> };
+}
+
 /** A tool call in a chat completion's `message.tool_calls`. */
 export interface OpenAIChatToolCall {
   id: string;

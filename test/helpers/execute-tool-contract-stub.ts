@@ -15,9 +15,12 @@
  * from `GET /api/v1/tools/{name}`, the input checked by the server's Ajv validators, the request
  * rendered by the server's `renderToolRequest`, sent through the real `/proxy` (which resolves
  * the account and injects its credentials) to a real upstream, the answer projected by
- * `projectOutput`. With TOOLPROXY_TEST_EXECUTE_TOOL=server it forwards execute_tool too (still
- * recording the bodies), to run the same tests against a server that has the route. When the
- * route lands, drop the stub and point the tests at the server.
+ * `projectOutput`.
+ *
+ * When the server has the route (it answers anything but ROUTE_NOT_FOUND to a probe), the stub
+ * forwards execute_tool too, still recording the bodies: once the route is merged, the same tests
+ * run against it with no edit (TOOLPROXY_TEST_EXECUTE_TOOL=stub|server forces a mode). Then the
+ * stub can go, and the tests point at the server.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -30,6 +33,8 @@ import { renderToolRequest } from '../../src/tools/render-request.ts';
 
 export interface ContractStub {
   url: string;
+  /** `stub`: execute_tool is answered here; `server`: the server has the route and answers it. */
+  mode: 'stub' | 'server';
   /** The bodies of every execute_tool call received, as sent on the wire. */
   executions: Array<Record<string, any>>;
   close(): Promise<void>;
@@ -39,7 +44,16 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
 
 const error = (status: number, code: string, message: string, details?: unknown): Answer => ({ status, body: { error: { code, message, ...(details === undefined ? {} : { details }) } } });
 
+/** Whether the server has `POST /api/v1/execute_tool`: an unknown route is ROUTE_NOT_FOUND before any authentication. */
+async function serverHasRoute(serverUrl: string): Promise<boolean> {
+  const probe = await fetch(`${serverUrl}/api/v1/execute_tool`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = (await probe.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+  return !(probe.status === 404 && body?.error?.code === 'ROUTE_NOT_FOUND');
+}
+
 export async function startExecuteToolContractStub(serverUrl: string): Promise<ContractStub> {
+  const forced = process.env.TOOLPROXY_TEST_EXECUTE_TOOL;
+  const mode: ContractStub['mode'] = forced === 'stub' || forced === 'server' ? forced : (await serverHasRoute(serverUrl)) ? 'server' : 'stub';
   const executions: Array<Record<string, any>> = [];
   const validators = new InputValidators();
 
@@ -99,7 +113,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const reply = async (): Promise<void> => {
-        if (req.method === 'POST' && req.url === '/api/v1/execute_tool' && process.env.TOOLPROXY_TEST_EXECUTE_TOOL !== 'server') {
+        if (req.method === 'POST' && req.url === '/api/v1/execute_tool' && mode === 'stub') {
           const body = JSON.parse(raw.toString('utf8')) as Record<string, any>;
           executions.push(body);
           const answer = await execute(body, req.headers.authorization ?? '');
@@ -129,6 +143,7 @@ export async function startExecuteToolContractStub(serverUrl: string): Promise<C
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    mode,
     executions,
     close: () =>
       new Promise<void>((resolve) => {

@@ -106,7 +106,8 @@ describe('Node SDK: tool listings (real server)', () => {
 });
 
 describe('Node SDK: executeTool (against the execute_tool contract stub)', () => {
-  test('by connected account id: the wire body, the upstream call with the injected key, projected data and an execution id', async () => {
+  test('by connected account id: the wire body, the upstream call with the injected key, projected data and an execution id', async (t) => {
+    t.diagnostic(`execute_tool answered by: ${stub.mode === 'stub' ? 'the contract stub' : 'the server'}`);
     const before = upstream.received.length;
     const result = keep(await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c 1 é' }, connectedAccountId: euAccountId }));
     assert.deepEqual(result.data, { id: 'c 1 é', name: 'Customer c 1 é', plan: 'pro' });

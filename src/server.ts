@@ -3,6 +3,8 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
+import { type ApprovalRequirement, ApprovalStep } from './approvals/approval-step.ts';
+import { ApprovalsService } from './approvals/approvals-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
 import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
@@ -57,6 +59,8 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals: ApprovalsService;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -76,6 +80,11 @@ export interface ServerOverrides {
   catalogDir?: string;
   /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
   mcpToolProvider?: McpToolProvider;
+  /**
+   * Which calls need a person's approval (docs/approvals.md): the policies' `require_approval`
+   * rule once they are merged; none by default.
+   */
+  approvalRequirement?: ApprovalRequirement;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -174,6 +183,17 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
+    const approvals = new ApprovalsService({
+      db: store.db,
+      vault,
+      clock,
+      changes,
+      ttlMs: config.approvals.ttlMs,
+      publicUrl: config.publicUrl,
+      responseMaxBytes: config.bodyLimitBytes,
+      log: { error: (object, message) => app?.log.error(object, message) },
+    });
+    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? (() => null), maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
       resolver,
       forwarder,
@@ -185,9 +205,12 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       limiter,
       requestLog,
       metrics,
+      approval,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });
+    // An approved call nobody waits for runs through the same pipeline, door `approval`.
+    approvals.attachRunner(pipeline);
     const tools = {
       service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
@@ -209,7 +232,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -275,6 +298,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      approvals,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;

@@ -21,6 +21,7 @@ from .adapters import (  # noqa: E402
     openai_responses_tools,
     run_tool_call,
 )
+from .approvals import Approval, ApprovalDecision, ApprovalDetail, Approvals, ApprovalsPage  # noqa: E402
 from .client import ToolproxyClient  # noqa: E402
 from .errors import (  # noqa: E402
     ToolproxyApiError,
@@ -66,6 +67,11 @@ __all__ = [
     "ApiClient",
     "ApiClients",
     "AppliedConnector",
+    "Approval",
+    "ApprovalDecision",
+    "ApprovalDetail",
+    "Approvals",
+    "ApprovalsPage",
     "AuthorizationLink",
     "AvailableTool",
     "AvailableToolsPage",

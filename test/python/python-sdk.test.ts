@@ -39,7 +39,12 @@ let server: TestServer;
 /** POST /api/v1/execute_tool is built on another branch: until it lands here, python/tests/test_tools.py runs tools through this contract stub. */
 let stub: ContractStub;
 before(async () => {
-  server = await startTestServer({ database: await createSqliteDatabase(), env: { LOG_LEVEL: 'warn' } });
+  // python/tests/test_approvals.py: calls whose path holds /needs-approval wait for a person.
+  server = await startTestServer({
+    database: await createSqliteDatabase(),
+    env: { LOG_LEVEL: 'warn' },
+    approvalRequirement: (call) => (call.joinedPath.includes('/needs-approval') ? { rule: 'test: /needs-approval' } : null),
+  });
   stub = await startExecuteToolContractStub(server.url);
 });
 after(async () => {
@@ -62,6 +67,7 @@ test('the Python SDK suite passes against a live server (python3 -m unittest)', 
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /\nOK\b/);
   assert.match(result.output, /test_execute_tool \(tests\.test_tools\.ToolsTest/);
+  assert.match(result.output, /test_a_held_call_runs_once_when_approved .* ok/);
 });
 
 test('the package installs with pip with no package index, and imports from the install', async () => {

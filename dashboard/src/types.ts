@@ -74,6 +74,11 @@ export interface RequestLogEntry {
   bytes_in: number;
   bytes_out: number;
   error_code: string | null;
+  /** How the call came in: `/proxy`, a tool run (`execute_tool`), MCP, or an approved call. */
+  door?: 'proxy' | 'tool' | 'mcp' | 'approval';
+  /** The tool that rendered the call (tool and MCP calls). */
+  tool_name?: string | null;
+  execution_id?: string | null;
 }
 
 export interface StatsBucket {

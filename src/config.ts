@@ -27,6 +27,8 @@ export interface Config {
   egressAllowCidrs: readonly string[];
   /** Proxy request log retention; maxRows 0 turns the log off. */
   requestLog: { maxRows: number; maxAgeMs: number };
+  /** The audit trail (docs/audit.md): retention (0 keeps every entry) and how long a proxied call waits for a full queue. */
+  audit: { retentionMs: number; holdMs: number };
   /** Static bearer token for GET /metrics (scrapers); unset: /metrics takes an app token. */
   metricsToken: string | undefined;
   bootstrapClient: { clientId: string; clientSecret: string } | undefined;
@@ -86,6 +88,8 @@ export const SETTINGS = [
   ['TOOLPROXY_EGRESS_ALLOW_CIDRS', '(unset: public addresses only)', 'Comma-separated CIDRs (10.0.0.0/8,fd00::/8) of private upstreams the proxy may call; everything but public unicast is refused otherwise.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_ROWS', '100000', 'Proxy calls kept in the request log (oldest deleted first); 0 turns the log off.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', '168', 'Proxy calls older than this are deleted from the request log.'],
+  ['TOOLPROXY_AUDIT_RETENTION_DAYS', '0', 'Audit entries older than this many days are removed, oldest first, keeping a checkpoint so the chain still verifies; 0 keeps every entry.'],
+  ['TOOLPROXY_AUDIT_HOLD_MS', '2000', 'How long a proxied call waits when the audit trail cannot keep up before it is refused with 503 AUDIT_UNAVAILABLE.'],
   ['TOOLPROXY_METRICS_TOKEN', '(unset: an app token)', 'Static bearer token (at least 16 characters) that GET /metrics accepts, for Prometheus scrapers.'],
   ['TOOLPROXY_TLS_CERT_FILE', '(unset: plain HTTP)', 'PEM certificate (chain) to serve HTTPS; set together with TOOLPROXY_TLS_KEY_FILE.'],
   ['TOOLPROXY_TLS_KEY_FILE', '(unset: plain HTTP)', 'PEM private key for TOOLPROXY_TLS_CERT_FILE.'],
@@ -235,6 +239,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       maxRows: integer('TOOLPROXY_REQUEST_LOG_MAX_ROWS', 100_000, 0, 100_000_000),
       maxAgeMs: integer('TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', 168, 1, 24 * 366) * 3_600_000,
     },
+    audit: {
+      retentionMs: integer('TOOLPROXY_AUDIT_RETENTION_DAYS', 0, 0, 36_500) * 86_400_000,
+      holdMs: integer('TOOLPROXY_AUDIT_HOLD_MS', 2_000, 0, 60_000),
+    },
     metricsToken: metricsToken(env.TOOLPROXY_METRICS_TOKEN, problems),
     bootstrapClient,
     oauth: {
@@ -255,6 +263,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   Object.freeze(config.proxyLimits);
   Object.freeze(config.egressAllowCidrs);
   Object.freeze(config.requestLog);
+  Object.freeze(config.audit);
   Object.freeze(config.oauth);
   Object.freeze(config.allowedRedirectOrigins);
   Object.freeze(config.mcpAllowedHosts);

@@ -132,6 +132,10 @@ export const ERROR_CATALOGUE = {
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
 
+  // Audit trail (docs/audit.md)
+  AUDIT_UNAVAILABLE: [503, 'The audit trail cannot keep up (its database is slow or unavailable), so the call was not made: nothing reached the upstream API. Try again shortly.'],
+  AUDIT_RANGE_INVALID: [400, 'from and to must be ISO 8601 times (or epoch milliseconds) with from before to; format is jsonl or csv.'],
+
   // Server
   STORE_UNAVAILABLE: [503, 'The database is unavailable. Try again shortly.'],
   INTERNAL_ERROR: [500, 'Something went wrong on our side. The cause is in the server log.'],

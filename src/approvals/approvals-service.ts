@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../actor.ts';
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
@@ -58,6 +59,8 @@ export interface ApprovalsServiceDeps {
   /** The largest answer an approver's request returns (the rest is cut, `truncated`). */
   responseMaxBytes: number;
   log?: { error(object: object, message: string): void };
+  /** The audit trail: an approval asked for and each decision (docs/audit.md). */
+  audit?: AuditRecorder | undefined;
 }
 
 /** Who runs an approved call whose waiting caller left. */
@@ -82,6 +85,7 @@ export class ApprovalsService {
   readonly #publicUrl: string;
   readonly #responseMaxBytes: number;
   readonly #log: ApprovalsServiceDeps['log'];
+  readonly #audit: AuditRecorder | undefined;
   readonly #waiters: DecisionWaiters;
   #runner: ApprovalRunner | undefined;
 
@@ -94,6 +98,7 @@ export class ApprovalsService {
     this.#publicUrl = deps.publicUrl;
     this.#responseMaxBytes = deps.responseMaxBytes;
     this.#log = deps.log;
+    this.#audit = deps.audit;
     this.#waiters = new DecisionWaiters({ changes: deps.changes, clock: deps.clock, read: (id) => this.repository.findById(id), log: deps.log });
   }
 
@@ -137,6 +142,12 @@ export class ApprovalsService {
       result_error: null,
     };
     await this.repository.insert(row);
+    this.#audit?.record({
+      action: 'approval.request',
+      target: { type: 'approval', id },
+      actor: input.requestedBy,
+      details: { connection: input.connectionName, method: input.method, rule: input.rule, tool: input.toolName ?? null },
+    });
     return row;
   }
 
@@ -164,6 +175,7 @@ export class ApprovalsService {
   async approve(id: string, actor: Actor | null): Promise<Decision> {
     const decided = await this.repository.decide(id, 'APPROVED', actorText(actor) ?? 'unknown', this.#clock());
     if (decided === undefined) throw await this.#refusal(id, 'decide');
+    this.#audit?.record({ action: 'approval.decide', target: { type: 'approval', id }, actor, outcome: 'approved' });
     this.#changes.approvalDecided(id);
     if (decided.waiting === 1) return { approval: this.view(decided), execution: null };
     const claimed = await this.repository.claim(id, actorText(actor) ?? 'unknown', this.#clock());
@@ -175,6 +187,7 @@ export class ApprovalsService {
   async deny(id: string, actor: Actor | null): Promise<Decision> {
     const decided = await this.repository.decide(id, 'DENIED', actorText(actor) ?? 'unknown', this.#clock());
     if (decided === undefined) throw await this.#refusal(id, 'decide');
+    this.#audit?.record({ action: 'approval.decide', target: { type: 'approval', id }, actor, outcome: 'denied' });
     this.#changes.approvalDecided(id);
     return { approval: this.view(decided), execution: null };
   }

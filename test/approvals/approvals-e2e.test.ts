@@ -140,6 +140,11 @@ for (const database of databases) {
       const execute = await server.api('POST', `/api/v1/approvals/${id}/execute`);
       assert.equal(execute.body.error.code, 'APPROVAL_DENIED');
       assert.equal(posts().length, before);
+      // The audit trail has the request and the one decision (the refused second one changed nothing).
+      await server.server.audit.flush();
+      const entries = (await server.server.audit.repository.range(0, Number.MAX_SAFE_INTEGER, 0, 1_000_000)).filter((e) => e.target_id === id);
+      assert.deepEqual(entries.map((e) => [e.action, e.outcome]), [['approval.request', 'ok'], ['approval.decide', 'denied']]);
+      assert.equal(entries[1]!.actor_type, 'api_client');
     });
 
     test('a waiting caller is held until approval, then its own request runs the call once', async () => {

@@ -11,6 +11,7 @@ from .actions import Actions
 from .approvals import Approvals
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .tools import Tools
 
 
 class ToolproxyClient:
@@ -34,6 +35,8 @@ class ToolproxyClient:
         self.connectors = Connectors(transport)
         self.connections = Connections(transport)
         self.api_clients = ApiClients(transport)
+        #: Tools: listings, and running them as a user (also ``actions.execute_tool``).
+        self.tools = Tools(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
         #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).

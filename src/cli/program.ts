@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
+import { ToolExecutionError, ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
 import { registerAccounts } from './accounts.ts';
 import { registerAudit } from './audit.ts';
 import { registerClients } from './clients.ts';
@@ -68,6 +68,8 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   } else if (error instanceof ToolproxyApiError) {
     const problems = error.problems.map((p) => `${p.path || '/'}: ${p.message}`);
     body = { code: error.code, status: error.status, message: error.message, ...(problems.length ? { problems } : { details: error.details }) };
+    // `tools run`: the tool ran and its upstream API answered with an error, as `request --fail`.
+    if (error instanceof ToolExecutionError && error.upstreamStatus !== null) exitCode = EXIT.UPSTREAM_STATUS;
   } else if (error instanceof ToolproxyError) {
     body = { code: error.code, message: error.message };
   } else if (error instanceof TypeError) {

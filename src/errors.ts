@@ -84,6 +84,12 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
+  // Policies (docs/policies.md)
+  POLICY_INVALID: [422, 'The policy is invalid or contradicts itself; see details for every problem.'],
+  POLICY_WIDENS: [422, "A connected account's or MCP token's policy may only narrow its connection's; see details for every rule that would widen it."],
+  POLICY_DENIED: [403, "The connection's policy does not allow this call (details.rule names the rule); nothing was sent upstream."],
+  RATE_LIMITED: [429, "The connected account's rate limit (its policy's rate_limit) is used up; nothing was sent upstream. Retry after the Retry-After delay."],
+
   // Tools (docs/tools.md)
   TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],
   TOOL_INVALID: [422, 'The tool definition is invalid; see details for every problem.'],

@@ -28,6 +28,9 @@ import { createAuthorizationServer } from './authorization-server/create-authori
 import { createMcp } from './mcp/create-mcp.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
+import { PoliciesService } from './policy/policies-service.ts';
+import { PolicyStep } from './policy/policy-step.ts';
+import { MemoryRateLimiter, SharedRateLimiter } from './policy/rate-limiter.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
@@ -174,8 +177,13 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
+    const policies = new PoliciesService({ store, clock, changes, onError: (err) => app?.log.error({ err }, 'policies reload failed') });
+    await policies.reload();
+    // One SQLite instance keeps its buckets in memory; instances on one Postgres share them.
+    const rateLimiter = store.dialect === 'postgres' ? new SharedRateLimiter({ repository: store.policies, clock }) : new MemoryRateLimiter(clock);
     const pipeline = createProxyPipeline({
       resolver,
+      policy: new PolicyStep(policies, rateLimiter),
       forwarder,
       usage,
       refresher,

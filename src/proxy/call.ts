@@ -127,6 +127,8 @@ export class Call implements UpstreamRequest {
   /** The body as sent, and whether it can be sent again (request-body.ts). */
   body: Readable | Buffer | null = null;
   replayable = false;
+  /** A policy's `max_request_body_bytes` for a body of unknown size (request-body.ts cuts it off there). */
+  maxBodyBytes = Infinity;
   /** The limits step's slot, given back when the call is over. */
   slot: ConcurrencySlot | undefined = undefined;
   response: Dispatcher.ResponseData | undefined = undefined;

@@ -28,6 +28,8 @@ export interface StepDeps {
   requestLog?: RequestLog | undefined;
   metrics?: ProxyMetrics | undefined;
   log: PipelineLog;
+  /** The policy step (src/policy/policy-step.ts), built by the server; absent in tests that need none. */
+  policy?: PipelineStep | undefined;
 }
 
 /** The pipeline's steps as the server runs them, in order (see pipeline.ts for each one's job). */
@@ -36,7 +38,8 @@ export function standardSteps(deps: StepDeps): PipelineStep[] {
   return [
     new AdmitStep(),
     new ResolveStep(deps.resolver),
-    // policy (issue 14) goes here: after resolve, before anything is taken, read or sent.
+    // After resolve, before anything is taken, read or sent.
+    ...(deps.policy === undefined ? [] : [deps.policy]),
     // approval (issue 14) goes here, after policy.
     ...(deps.limiter === undefined ? [] : [new LimitsStep(deps.limiter)]),
     inject,

@@ -1,0 +1,193 @@
+import type { ChangeFeed } from '../changes.ts';
+import type { Clock } from '../clock.ts';
+import { ToolproxyError } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import { compileEffective, type EffectivePolicy } from './effective-policy.ts';
+import { assertNarrows } from './narrowing.ts';
+import type { PolicyDocument } from './policy-schema.ts';
+import { parsePolicy } from './validate-policy.ts';
+
+/** A connection's or account's policy as the API shows it. */
+export interface PolicyView {
+  policy: PolicyDocument | null;
+  updated_at: string | null;
+}
+
+/** An account's policies: its connection's, its own, and what a call is checked against. */
+export interface EffectivePolicyView {
+  connection_name: string;
+  connected_account_id: string;
+  connection_policy: PolicyDocument | null;
+  account_policy: PolicyDocument | null;
+  /** Both layers apply; `null` when neither exists. */
+  layers: PolicyDocument[];
+}
+
+interface Stored {
+  document: PolicyDocument;
+  updatedAt: number;
+}
+
+/**
+ * Policies as data (docs/policies.md), and their warm cache: every policy is held in memory
+ * (they are few: one per connection, one per narrowed account), so checking a call sends no SQL.
+ * A write reloads this instance's cache before it answers, and announces itself on the change
+ * feed, which other instances hear through Postgres LISTEN/NOTIFY and reload within a second.
+ *
+ * The hot path is `effectiveFor`: with no policy anywhere, one boolean; otherwise one map lookup
+ * per call, the account's compiled effective policy computed on its first call after a change.
+ */
+export class PoliciesService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #changes: ChangeFeed;
+  readonly #onError: (error: unknown) => void;
+  #connections = new Map<string, Stored>();
+  #accounts = new Map<string, Stored>();
+  #effective = new Map<string, EffectivePolicy | null>();
+  #none = true;
+  #running: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+
+  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; onError: (error: unknown) => void }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#changes = deps.changes;
+    this.#onError = deps.onError;
+    const reload = () => void this.reload().catch(this.#onError);
+    deps.changes.onPolicyChanged(reload);
+    // A connection renamed or deleted, or a relay that reconnected (it may have missed changes).
+    deps.changes.onConfigChanged(reload);
+  }
+
+  /** True while no connection or account has a policy: the policy step then costs nothing. */
+  get none(): boolean {
+    return this.#none;
+  }
+
+  /** The hot path: the effective policy of a call on this account, or null. No SQL. */
+  effectiveFor(connectionName: string, accountId: string): EffectivePolicy | null {
+    if (this.#none) return null;
+    const known = this.#effective.get(accountId);
+    if (known !== undefined) return known;
+    const layers: PolicyDocument[] = [];
+    const connection = this.#connections.get(connectionName);
+    if (connection) layers.push(connection.document);
+    const account = this.#accounts.get(accountId);
+    if (account) layers.push(account.document);
+    const effective = compileEffective(layers);
+    this.#effective.set(accountId, effective);
+    return effective;
+  }
+
+  /** Reads every policy again (coalesced: a reload asked for while one runs runs once after it). */
+  reload(): Promise<void> {
+    if (this.#running) {
+      this.#queued ??= this.#running.catch(() => undefined).then(() => {
+        this.#queued = undefined;
+        return this.reload();
+      });
+      return this.#queued;
+    }
+    this.#running = this.#load().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async getConnectionPolicy(connectionName: string): Promise<PolicyView> {
+    await this.#connectionId(connectionName);
+    return view(this.#connections.get(connectionName));
+  }
+
+  async setConnectionPolicy(connectionName: string, value: unknown): Promise<PolicyView> {
+    const document = parsePolicy(value);
+    const connectionId = await this.#connectionId(connectionName);
+    await this.#store.policies.putConnection(connectionId, JSON.stringify(document), this.#clock());
+    await this.#changed();
+    return view(this.#connections.get(connectionName));
+  }
+
+  async deleteConnectionPolicy(connectionName: string): Promise<void> {
+    const connectionId = await this.#connectionId(connectionName);
+    await this.#store.policies.deleteConnection(connectionId);
+    await this.#changed();
+  }
+
+  async getAccountPolicy(accountId: string): Promise<PolicyView> {
+    await this.#account(accountId);
+    return view(this.#accounts.get(accountId));
+  }
+
+  /** Refused with POLICY_WIDENS when it would widen its connection's policy. */
+  async setAccountPolicy(accountId: string, value: unknown): Promise<PolicyView> {
+    const document = parsePolicy(value);
+    const { connectionName } = await this.#account(accountId);
+    assertNarrows(document, this.#connections.get(connectionName)?.document ?? null);
+    await this.#store.policies.putAccount(accountId, JSON.stringify(document), this.#clock());
+    await this.#changed();
+    return view(this.#accounts.get(accountId));
+  }
+
+  async deleteAccountPolicy(accountId: string): Promise<void> {
+    await this.#account(accountId);
+    await this.#store.policies.deleteAccount(accountId);
+    await this.#changed();
+  }
+
+  /** The layers a call on this account is checked against (an MCP token's, if any, comes on top). */
+  async effectiveView(accountId: string): Promise<EffectivePolicyView> {
+    const { connectionName } = await this.#account(accountId);
+    const connection = this.#connections.get(connectionName)?.document ?? null;
+    const account = this.#accounts.get(accountId)?.document ?? null;
+    return {
+      connection_name: connectionName,
+      connected_account_id: accountId,
+      connection_policy: connection,
+      account_policy: account,
+      layers: [connection, account].filter((layer): layer is PolicyDocument => layer !== null),
+    };
+  }
+
+  /** The connection's policy, for checking a narrowing one (an MCP session token's). */
+  connectionPolicy(connectionName: string): PolicyDocument | null {
+    return this.#connections.get(connectionName)?.document ?? null;
+  }
+
+  async #changed(): Promise<void> {
+    // Announce (other instances reload on hearing it), then make sure this one has reloaded
+    // before the write is answered: the next call here sees the new policy.
+    this.#changes.policyChanged();
+    await this.reload();
+  }
+
+  async #load(): Promise<void> {
+    const { connections, accounts } = await this.#store.policies.listAll();
+    this.#connections = new Map(connections.map((row) => [row.connection_name, stored(row.document, row.updated_at)]));
+    this.#accounts = new Map(accounts.map((row) => [row.account_id, stored(row.document, row.updated_at)]));
+    this.#effective = new Map();
+    this.#none = connections.length === 0 && accounts.length === 0;
+  }
+
+  async #connectionId(name: string): Promise<string> {
+    const row = await this.#store.connections.findByName(name);
+    if (!row) throw new ToolproxyError('CONNECTION_NOT_FOUND', { details: { connection_name: name } });
+    return row.id;
+  }
+
+  async #account(accountId: string): Promise<{ connectionName: string }> {
+    const row = await this.#store.accounts.findById(accountId);
+    if (!row) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { id: accountId } });
+    const connection = await this.#store.connections.findById(row.connection_id);
+    if (!connection) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { details: { id: accountId } });
+    return { connectionName: connection.name };
+  }
+}
+
+function stored(document: string, updatedAt: number): Stored {
+  return { document: JSON.parse(document) as PolicyDocument, updatedAt };
+}
+
+function view(entry: Stored | undefined): PolicyView {
+  return entry === undefined ? { policy: null, updated_at: null } : { policy: entry.document, updated_at: new Date(entry.updatedAt).toISOString() };
+}

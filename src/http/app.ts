@@ -33,6 +33,8 @@ import { hostedRoutes } from './routes/hosted.ts';
 import { mcpConfigRoutes } from './routes/mcp-configs.ts';
 import { mcpEndpointRoutes } from './routes/mcp-endpoint.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import type { PoliciesService } from '../policy/policies-service.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
@@ -58,6 +60,8 @@ export interface AppServices {
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
   authorizationServer?: AuthorizationServer;
+  /** Connection and account policies (src/policy). */
+  policies?: PoliciesService;
 }
 
 export interface AppOptions {
@@ -137,6 +141,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
       customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
+    if (services.policies) policyRoutes(api, services.policies);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

@@ -187,7 +187,9 @@ function pipelineWith(...extra: PipelineStep[]): { pipeline: ProxyPipeline; erro
   const errors: object[] = [];
   const log: PipelineLog = { level: 'info', debug: () => undefined, warn: () => undefined, error: (object) => void errors.push(object) };
   const order = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'];
-  const steps = [...server.server.pipeline.steps, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  // `extra` replaces the server's step of the same name (the server has its own policy step).
+  const own = server.server.pipeline.steps.filter((step) => !extra.some((replacing) => replacing.name === step.name));
+  const steps = [...own, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { pipeline: new ProxyPipeline({ steps, clock: Date.now, totalTimeoutMs: 10_000, log }), errors };
 }
 

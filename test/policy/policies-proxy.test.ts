@@ -131,6 +131,26 @@ for (const database of databases) {
       assert.equal((await server.api('GET', '/api/v1/connected_accounts/ca_nope/policy')).status, 404);
     });
 
+    test('canary: a credential never appears in what the policy surfaces answer, log or store', async () => {
+      const canary = `sk_canary_${Math.random().toString(36).slice(2)}`;
+      await connectApiKey(server, { name: 'canary', proxyUrl: upstream.url, apiKey: canary });
+      const id = (await server.api('GET', '/api/v1/connected_accounts?connection_name=canary&identifier=user_1')).body.connected_accounts[0].id as string;
+      const answers = [
+        await server.api('PUT', '/api/v1/connections/canary/policy', { read_only: true, rate_limit: { requests: 1, per_seconds: 60 } }),
+        await server.api('PUT', `/api/v1/connected_accounts/${id}/policy`, { max_request_body_bytes: 1 }),
+        await server.api('PUT', `/api/v1/connected_accounts/${id}/policy`, { read_only: false }),
+        await server.api('GET', '/api/v1/connections/canary/policy'),
+        await server.api('GET', `/api/v1/connected_accounts/${id}/effective_policy`),
+      ].map((response) => response.text);
+      answers.push((await call(server, token, 'canary', '/v1/customers')).body.toString());
+      answers.push((await call(server, token, 'canary', '/v1/customers')).body.toString());
+      answers.push((await call(server, token, 'canary', '/v1/customers', { method: 'POST', body: '{}' })).body.toString());
+      for (const text of [...answers, ...server.logs]) assert.ok(!text.includes(canary), `canary in ${text.slice(0, 200)}`);
+      // What the policy tables hold, read from the database itself.
+      const stored = JSON.stringify(await server.server.store.policies.listAll());
+      assert.ok(stored.includes('"read_only\\":true') && !stored.includes(canary), stored.slice(0, 300));
+    });
+
     test('deleting a connection policy lifts it', async () => {
       await connectionWith('lifted', { read_only: true });
       await refused(() => call(server, token, 'lifted', '/v1/customers', { method: 'POST', body: '{}' }), 403, 'POLICY_DENIED');

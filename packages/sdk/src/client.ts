@@ -5,6 +5,7 @@ import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
 import { Tools } from './tools.ts';
 import { Mcp } from './mcp.ts';
+import { Policies } from './policies.ts';
 import { Transport } from './transport.ts';
 
 export const SDK_VERSION = '0.1.0';
@@ -42,6 +43,8 @@ export class ToolproxyClient {
   readonly tools: Tools;
   /** MCP server configs and the session tokens agents connect with. */
   readonly mcp: Mcp;
+  /** Connection and account policies (docs/policies.md). */
+  readonly policies: Policies;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -66,6 +69,7 @@ export class ToolproxyClient {
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
+    this.policies = new Policies(transport);
   }
 }
 

@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
 )
 from .management import ApiClients, Connections, Connectors  # noqa: E402
 from .mcp import Mcp  # noqa: E402
+from .policies import EffectivePolicy, Policies, StoredPolicy  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
     AppliedConnector,
@@ -54,12 +55,15 @@ __all__ = [
     "Connectors",
     "ConnectorsPage",
     "CreatedApiClient",
+    "EffectivePolicy",
     "Mcp",
     "McpConfig",
     "McpConfigsPage",
     "McpConnectedAccount",
     "McpSessionToken",
+    "Policies",
     "ProxyResponse",
+    "StoredPolicy",
     "ToolproxyApiError",
     "ToolproxyClient",
     "ToolproxyConnectionError",

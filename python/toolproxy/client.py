@@ -10,6 +10,7 @@ from ._transport import Transport
 from .actions import Actions
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .policies import Policies
 
 
 class ToolproxyClient:
@@ -35,6 +36,8 @@ class ToolproxyClient:
         self.api_clients = ApiClients(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
+        #: Connection and account policies (docs/policies.md).
+        self.policies = Policies(transport)
 
 
 def _normalize_url(env_url: Optional[str]) -> str:

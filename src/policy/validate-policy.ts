@@ -21,9 +21,12 @@ export function parsePolicy(value: unknown): PolicyDocument {
 
 export function policyProblems(value: unknown): Problem[] {
   const shape = schemaProblems(PolicyDocumentSchema, value);
-  if (shape.length > 0) return shape;
-  const policy = value as PolicyDocument;
-  const problems: Problem[] = [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return shape;
+  // The fields whose shape is right are checked further, so one call lists every problem.
+  const policy = Object.fromEntries(
+    Object.entries(value).filter(([key]) => !shape.some((problem) => problem.path === `/${key}` || problem.path.startsWith(`/${key}/`))),
+  ) as PolicyDocument;
+  const problems: Problem[] = [...shape];
   const methods = policy.allowed_methods?.map((m) => m.toUpperCase());
   checkMethods(methods, '/allowed_methods', problems);
   checkUnique(policy.paths?.allow, '/paths/allow', problems);

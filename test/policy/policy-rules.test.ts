@@ -76,6 +76,8 @@ test('each malformed or contradictory policy is refused with every problem liste
     [{ unknown: 1 }, ['/unknown']],
     [{ allowed_methods: ['GET'], require_approval: { methods: ['DELETE'] } }, ['/require_approval/methods/0']],
     [{ tools: ['a'], require_approval: { tools: ['b'] } }, ['/require_approval/tools/0']],
+    // A shape problem in one field does not hide a contradiction in the others.
+    [{ read_only: true, allowed_methods: ['POST'], rate_limit: { requests: 0, per_seconds: 1 } }, ['/rate_limit/requests', '/allowed_methods/0']],
   ];
   for (const [value, expected] of cases) {
     assert.deepEqual(paths(policyProblems(value)), expected, JSON.stringify(value));

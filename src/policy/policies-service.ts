@@ -93,6 +93,16 @@ export class PoliciesService {
     return effective;
   }
 
+  /** The stored layers of an account (connection first), for a call that brings one more (an MCP token's). */
+  layersFor(connectionName: string, accountId: string): PolicyDocument[] {
+    const layers: PolicyDocument[] = [];
+    const connection = this.#connections.get(connectionName);
+    if (connection) layers.push(connection.document);
+    const own = this.#accounts.get(accountId);
+    if (own) layers.push(own.document);
+    return layers;
+  }
+
   /** Reads every policy again (coalesced: a reload asked for while one runs runs once after it). */
   reload(): Promise<void> {
     if (this.#running) {

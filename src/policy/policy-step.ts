@@ -1,7 +1,7 @@
 import { ToolproxyError } from '../errors.ts';
 import { type Call, CallState } from '../proxy/call.ts';
 import type { PipelineStep } from '../proxy/pipeline.ts';
-import { type CallFacts, type EffectivePolicy, type PolicyRefusal, refusalOf } from './effective-policy.ts';
+import { type CallFacts, compileEffective, type EffectivePolicy, type PolicyRefusal, refusalOf } from './effective-policy.ts';
 import { policyPath } from './path-glob.ts';
 import type { PoliciesService } from './policies-service.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -35,9 +35,13 @@ export class PolicyStep implements PipelineStep {
   }
 
   run(call: Call): void | Promise<void> {
-    if (this.#policies.none) return undefined;
+    const carried = call.context.policy;
+    if (this.#policies.none && carried === undefined) return undefined;
     const account = call.account!;
-    const policy = this.#policies.effectiveFor(account.connectionName, account.accountId);
+    // A policy the caller carries (an MCP session token's) is one more layer, compiled for this call.
+    const policy = carried === undefined
+      ? this.#policies.effectiveFor(account.connectionName, account.accountId)
+      : compileEffective([...this.#policies.layersFor(account.connectionName, account.accountId), carried]);
     if (policy === null) return undefined;
     const facts: CallFacts = {
       method: call.method,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Actor } from '../actor.ts';
 import type { ToolproxyError } from '../errors.ts';
+import type { PolicyDocument } from '../policy/policy-schema.ts';
 import type { ResolvedAccount } from './account-resolver.ts';
 import { CallControl } from './call-control.ts';
 import type { ConcurrencySlot } from './concurrency-limiter.ts';
@@ -55,6 +56,11 @@ export interface CallContext {
   /** Tool and MCP doors: the tool that rendered the request and this execution of it. */
   readonly toolName?: string | undefined;
   readonly executionId?: string | undefined;
+  /**
+   * A narrowing policy the caller carries (an MCP session token's, DESIGN.md §9): checked on top
+   * of the connection's and the account's by the policy step (src/policy).
+   */
+  readonly policy?: PolicyDocument | undefined;
 }
 
 /**

@@ -50,6 +50,15 @@ for (const database of databases) {
       assert.equal((await pipeline.collect(request('GET', '/customers'), context('list_customers'), 1024)).status, 200);
     });
 
+    test("an MCP session token's policy is one more layer: it narrows the tools further", async () => {
+      const pipeline = server.server.pipeline;
+      const token = { door: 'mcp' as const, actor: null, policy: { tools: ['list_customers'] } };
+      const sent = upstream.received.length;
+      await assert.rejects(pipeline.collect(request('GET', '/customers'), { ...token, toolName: 'delete_customer' }, 1024), { code: 'POLICY_DENIED', details: { rule: 'tools' } });
+      assert.equal(upstream.received.length, sent, 'nothing reached upstream');
+      assert.equal((await pipeline.collect(request('GET', '/customers'), { ...token, toolName: 'list_customers' }, 1024)).status, 200);
+    });
+
     test('approvalRequirement names the require_approval rule that matches the call, or null', async () => {
       const seen: unknown[] = [];
       const probe: PipelineStep = { name: 'approval', run: (call: Call) => void seen.push(approvalRequirement(call)) };

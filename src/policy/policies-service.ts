@@ -56,7 +56,13 @@ export class PoliciesService {
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#onError = deps.onError;
-    const reload = () => void this.reload().catch(this.#onError);
+    // A reload that fails (the database blinked) is tried again a second later: a change must
+    // not stay unheard until the next one.
+    const reload = (): void =>
+      void this.reload().catch((error: unknown) => {
+        this.#onError(error);
+        setTimeout(reload, 1000).unref();
+      });
     deps.changes.onPolicyChanged(reload);
     // A connection renamed or deleted, or a relay that reconnected (it may have missed changes).
     deps.changes.onConfigChanged(reload);

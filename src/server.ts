@@ -297,6 +297,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
           stopDraining();
         }
         await revocations.close();
+        policies.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

@@ -49,6 +49,7 @@ export class PoliciesService {
   #byAccount = new Map<string, EffectivePolicy>();
   #none = true;
   #running: Promise<void> | undefined;
+  #closed = false;
   #queued: Promise<void> | undefined;
 
   constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; onError: (error: unknown) => void }) {
@@ -60,12 +61,18 @@ export class PoliciesService {
     // not stay unheard until the next one.
     const reload = (): void =>
       void this.reload().catch((error: unknown) => {
+        if (this.#closed) return;
         this.#onError(error);
         setTimeout(reload, 1000).unref();
       });
     deps.changes.onPolicyChanged(reload);
     // A connection renamed or deleted, or a relay that reconnected (it may have missed changes).
     deps.changes.onConfigChanged(reload);
+  }
+
+  /** Stops retrying failed reloads (the server is shutting down). */
+  close(): void {
+    this.#closed = true;
   }
 
   /** True while no connection or account has a policy: the policy step then costs nothing. */

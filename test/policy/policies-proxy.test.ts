@@ -151,6 +151,18 @@ for (const database of databases) {
       assert.ok(stored.includes('"read_only\\":true') && !stored.includes(canary), stored.slice(0, 300));
     });
 
+    test('a policy goes with what it governs: deleting the account and the connection deletes their policies', async () => {
+      await connectionWith('gone', { read_only: true });
+      const id = (await server.api('GET', '/api/v1/connected_accounts?connection_name=gone&identifier=user_1')).body.connected_accounts[0].id as string;
+      assert.equal((await server.api('PUT', `/api/v1/connected_accounts/${id}/policy`, { paths: { deny: ['/x'] } })).status, 200);
+      assert.equal((await server.api('DELETE', '/api/v1/connections/gone/connected_accounts/user_1')).status, 204);
+      assert.equal((await server.api('DELETE', '/api/v1/connections/gone')).status, 204);
+      const stored = await server.server.store.policies.listAll();
+      assert.ok(!stored.connections.some((row) => row.connection_name === 'gone'));
+      assert.ok(!stored.accounts.some((row) => row.account_id === id));
+      assert.equal((await server.api('GET', '/api/v1/connections/gone/policy')).body.error.code, 'CONNECTION_NOT_FOUND');
+    });
+
     test('deleting a connection policy lifts it', async () => {
       await connectionWith('lifted', { read_only: true });
       await refused(() => call(server, token, 'lifted', '/v1/customers', { method: 'POST', body: '{}' }), 403, 'POLICY_DENIED');

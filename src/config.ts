@@ -46,6 +46,8 @@ export interface Config {
   brand: { name: string; color: string; logoUrl: string | undefined };
   /** After SIGTERM, connections still open this long after the drain began are closed. */
   shutdownDeadlineMs: number;
+  /** Human approval (docs/approvals.md): how long a pending approval waits for a decision. */
+  approvals: { ttlMs: number };
 }
 
 export class ConfigError extends Error {
@@ -96,6 +98,7 @@ export const SETTINGS = [
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
   ['TOOLPROXY_BRAND_COLOR', '#4f46e5', 'Accent colour of the dashboard and hosted pages (#rgb or #rrggbb).'],
   ['TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', '25', 'On SIGTERM/SIGINT the server stops accepting connections, answers what is in flight with connection: close and closes idle connections at once; connections still open after this many seconds are closed. Keep it below the orchestrator\'s grace period (30 s by default in Kubernetes and Docker).'],
+  ['TOOLPROXY_APPROVAL_TTL_SECONDS', '3600', 'How long a call held for human approval waits for a decision before it expires (docs/approvals.md).'],
   ['TOOLPROXY_BRAND_LOGO_URL', '(unset: no logo)', 'Logo for the dashboard and hosted pages: an https:// URL (only its origin is allowed to load images) or a data:image/… URI.'],
 ] as const;
 
@@ -243,6 +246,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     tls,
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
     shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
+    approvals: { ttlMs: integer('TOOLPROXY_APPROVAL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600) * 1000 },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -257,6 +261,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   if (config.tls) Object.freeze(config.tls);
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
   Object.freeze(config.brand);
+  Object.freeze(config.approvals);
   return Object.freeze(config);
 }
 

@@ -89,6 +89,14 @@ export const ERROR_CATALOGUE = {
   POLICY_WIDENS: [422, "A connected account's or MCP token's policy may only narrow its connection's; see details for every rule that would widen it."],
   POLICY_DENIED: [403, "The connection's policy does not allow this call (details.rule names the rule); nothing was sent upstream."],
   RATE_LIMITED: [429, "The connected account's rate limit (its policy's rate_limit) is used up; nothing was sent upstream. Retry after the Retry-After delay."],
+  // Human approval (docs/approvals.md)
+  APPROVAL_REQUIRED: [403, 'A policy rule requires a person to approve this call; nothing was sent upstream. details.approval_id names the approval, details.approval_url where to decide it and details.expires_at until when. Send x-toolproxy-approval-wait to hold the call for the decision instead.'],
+  APPROVAL_DENIED: [403, 'A person denied this call; nothing was sent upstream.'],
+  APPROVAL_NOT_FOUND: [404, 'No approval with this id.'],
+  APPROVAL_EXPIRED: [410, 'The approval expired before anyone decided it; the call was not sent. Make the call again to ask anew.'],
+  APPROVAL_ALREADY_DECIDED: [409, 'The approval was already approved or denied; a decision cannot be changed.'],
+  APPROVAL_USED: [409, 'The approved call has already run (or is running); an approval runs its call once.'],
+  APPROVAL_PENDING: [409, 'Nobody has decided the approval yet: approve it before executing it.'],
 
   // Tools (docs/tools.md)
   TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],

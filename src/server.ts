@@ -3,6 +3,8 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
+import { type ApprovalRequirement, ApprovalStep } from './approvals/approval-step.ts';
+import { ApprovalsService } from './approvals/approvals-service.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
 import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
@@ -28,6 +30,7 @@ import { createAuthorizationServer } from './authorization-server/create-authori
 import { createMcp } from './mcp/create-mcp.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
+import { approvalRequirement } from './policy/approval-requirement.ts';
 import { PoliciesService } from './policy/policies-service.ts';
 import { PolicyStep } from './policy/policy-step.ts';
 import { MemoryRateLimiter, SharedRateLimiter } from './policy/rate-limiter.ts';
@@ -60,6 +63,8 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals: ApprovalsService;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -79,6 +84,11 @@ export interface ServerOverrides {
   catalogDir?: string;
   /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
   mcpToolProvider?: McpToolProvider;
+  /**
+   * Which calls need a person's approval (docs/approvals.md); by default the policies'
+   * `require_approval` rule (src/policy/approval-requirement.ts).
+   */
+  approvalRequirement?: ApprovalRequirement;
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -181,6 +191,17 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     await policies.reload();
     // One SQLite instance keeps its buckets in memory; instances on one Postgres share them.
     const rateLimiter = store.dialect === 'postgres' ? new SharedRateLimiter({ repository: store.policies, clock }) : new MemoryRateLimiter(clock);
+    const approvals = new ApprovalsService({
+      db: store.db,
+      vault,
+      clock,
+      changes,
+      ttlMs: config.approvals.ttlMs,
+      publicUrl: config.publicUrl,
+      responseMaxBytes: config.bodyLimitBytes,
+      log: { error: (object, message) => app?.log.error(object, message) },
+    });
+    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? approvalRequirement, maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
       resolver,
       policy: new PolicyStep(policies, rateLimiter),
@@ -193,9 +214,12 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       limiter,
       requestLog,
       metrics,
+      approval,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });
+    // An approved call nobody waits for runs through the same pipeline, door `approval`.
+    approvals.attachRunner(pipeline);
     const tools = {
       service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
@@ -217,7 +241,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -283,6 +307,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      approvals,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;

@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AccountsService } from '../accounts/accounts-service.ts';
+import type { ApprovalsService } from '../approvals/approvals-service.ts';
 import type { AuthorizationLinks } from '../accounts/authorization-links.ts';
 import type { OAuthFlow } from '../accounts/oauth-flow.ts';
 import { oauthRoutes } from './routes/oauth.ts';
@@ -24,6 +25,7 @@ import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
@@ -62,6 +64,8 @@ export interface AppServices {
   authorizationServer?: AuthorizationServer;
   /** Connection and account policies (src/policy). */
   policies?: PoliciesService;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals?: ApprovalsService;
 }
 
 export interface AppOptions {
@@ -142,6 +146,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
     if (services.policies) policyRoutes(api, services.policies);
+    if (services.approvals) approvalRoutes(api, services.approvals);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { ApprovalRequirement } from '../../src/approvals/approval-step.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { McpToolProvider } from '../../src/mcp/tool-provider.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -78,6 +79,8 @@ export async function startTestServer(
     port?: number;
     /** The tools the MCP endpoint serves. */
     mcpToolProvider?: McpToolProvider;
+    /** Which proxied calls need a person's approval (docs/approvals.md). */
+    approvalRequirement?: ApprovalRequirement;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
@@ -109,6 +112,7 @@ export async function startTestServer(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}),
       ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
+      ...(options.approvalRequirement ? { approvalRequirement: options.approvalRequirement } : {}),
     },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);

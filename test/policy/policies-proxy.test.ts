@@ -151,6 +151,16 @@ for (const database of databases) {
       assert.ok(stored.includes('"read_only\\":true') && !stored.includes(canary), stored.slice(0, 300));
     });
 
+    test('require_approval holds a matching call for a person (APPROVAL_REQUIRED, nothing sent), naming the rule', async () => {
+      await connectionWith('approve', { require_approval: { methods: ['POST'], paths: ['/v1/charges/**'] } });
+      assert.equal((await call(server, token, 'approve', '/v1/customers')).status, 200);
+      const held = await refused(() => call(server, token, 'approve', '/v1/customers', { method: 'POST', body: '{}' }), 403, 'APPROVAL_REQUIRED');
+      const byMethod = JSON.parse(held.body.toString()).error.details.approval_id as string;
+      const byPath = JSON.parse((await refused(() => call(server, token, 'approve', '/v1/charges/ch_1'), 403, 'APPROVAL_REQUIRED')).body.toString()).error.details.approval_id as string;
+      assert.equal((await server.api('GET', `/api/v1/approvals/${byMethod}`)).body.approval.rule, 'require_approval.methods');
+      assert.equal((await server.api('GET', `/api/v1/approvals/${byPath}`)).body.approval.rule, 'require_approval.paths');
+    });
+
     test('a policy goes with what it governs: deleting the account and the connection deletes their policies', async () => {
       await connectionWith('gone', { read_only: true });
       const id = (await server.api('GET', '/api/v1/connected_accounts?connection_name=gone&identifier=user_1')).body.connected_accounts[0].id as string;

@@ -182,13 +182,12 @@ describe('the tool door: routed by account id, answer collected', () => {
   });
 });
 
-/** The server's own steps with `extra` in its place, and a log that keeps what it is told. */
+/** The server's own steps with `extra` in its place (replacing the server's step of that name), and a log that keeps what it is told. */
 function pipelineWith(...extra: PipelineStep[]): { pipeline: ProxyPipeline; errors: object[] } {
   const errors: object[] = [];
   const log: PipelineLog = { level: 'info', debug: () => undefined, warn: () => undefined, error: (object) => void errors.push(object) };
   const order = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'];
-  // `extra` replaces the server's step of the same name (the server has its own policy step).
-  const own = server.server.pipeline.steps.filter((step) => !extra.some((replacing) => replacing.name === step.name));
+  const own = server.server.pipeline.steps.filter((step) => !extra.some((e) => e.name === step.name));
   const steps = [...own, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { pipeline: new ProxyPipeline({ steps, clock: Date.now, totalTimeoutMs: 10_000, log }), errors };
 }

@@ -1,5 +1,6 @@
 import { Actions } from './actions.ts';
 import { ApiClients } from './api-clients.ts';
+import { Approvals } from './approvals.ts';
 import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
@@ -45,6 +46,8 @@ export class ToolproxyClient {
   readonly mcp: Mcp;
   /** Connection and account policies (docs/policies.md). */
   readonly policies: Policies;
+  /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
+  readonly approvals: Approvals;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -70,6 +73,7 @@ export class ToolproxyClient {
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
     this.policies = new Policies(transport);
+    this.approvals = new Approvals(transport);
   }
 }
 

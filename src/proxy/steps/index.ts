@@ -26,6 +26,8 @@ export interface StepDeps {
   /** P19; absent when both limits are off (nothing to count, no step). */
   limiter?: ConcurrencyLimiter | undefined;
   requestLog?: RequestLog | undefined;
+  /** Issue 14's human approval (src/approvals/approval-step.ts), built by the server; absent: no step. */
+  approval?: PipelineStep | undefined;
   metrics?: ProxyMetrics | undefined;
   log: PipelineLog;
   /** The policy step (src/policy/policy-step.ts), built by the server; absent in tests that need none. */
@@ -40,7 +42,8 @@ export function standardSteps(deps: StepDeps): PipelineStep[] {
     new ResolveStep(deps.resolver),
     // After resolve, before anything is taken, read or sent.
     ...(deps.policy === undefined ? [] : [deps.policy]),
-    // approval (issue 14) goes here, after policy.
+    // approval (issue 14), after policy: holds or refuses a call a rule says needs a person's approval.
+    ...(deps.approval === undefined ? [] : [deps.approval]),
     ...(deps.limiter === undefined ? [] : [new LimitsStep(deps.limiter)]),
     inject,
     new ForwardStep({ forwarder: deps.forwarder, usage: deps.usage, inject, clock: deps.clock }),

@@ -8,6 +8,7 @@ import { accountsMigration } from './0005-accounts.ts';
 import { toolsMigration } from './0006-tools.ts';
 import { mcpMigration } from './0007-mcp.ts';
 import { policiesMigration } from './0008-policies.ts';
+import { approvalsMigration } from './0012-approvals.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -24,6 +25,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0006-tools': toolsMigration(dialect),
     '0007-mcp': mcpMigration(dialect),
     '0008-policies': policiesMigration(dialect),
+    '0012-approvals': approvalsMigration(dialect),
   };
 }
 

@@ -36,6 +36,7 @@ from .errors import (  # noqa: E402
 )
 from .management import ApiClients, Connections, Connectors  # noqa: E402
 from .mcp import Mcp  # noqa: E402
+from .policies import EffectivePolicy, Policies, StoredPolicy  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
     AppliedConnector,
@@ -85,14 +86,17 @@ __all__ = [
     "Connectors",
     "ConnectorsPage",
     "CreatedApiClient",
+    "EffectivePolicy",
     "Mcp",
     "McpConfig",
     "McpConfigsPage",
     "McpConnectedAccount",
     "McpSessionToken",
+    "Policies",
     "ProxyResponse",
     "ScopedTool",
     "ScopedToolsPage",
+    "StoredPolicy",
     "Tool",
     "ToolCallResult",
     "ToolExecution",

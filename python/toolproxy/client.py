@@ -11,6 +11,7 @@ from .actions import Actions
 from .approvals import Approvals
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .policies import Policies
 from .tools import Tools
 
 
@@ -39,6 +40,8 @@ class ToolproxyClient:
         self.tools = Tools(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
+        #: Connection and account policies (docs/policies.md).
+        self.policies = Policies(transport)
         #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).
         self.approvals = Approvals(transport)
 

@@ -9,6 +9,7 @@ import { type CliIo, defaultServerUrl } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
 import { registerMcp } from './mcp.ts';
+import { registerPolicies } from './policies.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
@@ -42,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerTools(program, io);
   registerClients(program, io);
   registerMcp(program, io);
+  registerPolicies(program, io);
   registerApprovals(program, io);
   registerKeys(program, io);
   registerAudit(program, io);

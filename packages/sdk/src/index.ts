@@ -25,6 +25,7 @@ export type { Tool, ToolDefinitionView, ToolImportResult, ScopedTool, AvailableT
 export { TOOL_TIMEOUT_MS, type ExecuteToolOptions, type ToolAccountRoute } from './execute-tool.ts';
 export { Toolkit } from './toolkit.ts';
 export * from './adapters/index.ts';
+export { type EffectivePolicy, Policies, type PolicyDocument, type StoredPolicy } from './policies.ts';
 export { type Approval, type ApprovalDecision, type ApprovalExecution, type ApprovalRequest, Approvals, type ApprovalStatus } from './approvals.ts';
 export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
 export type { CallOptions } from './transport.ts';

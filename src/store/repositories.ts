@@ -18,6 +18,7 @@ import type {
 } from './schema.ts';
 import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
 import type { McpConfigRepository } from './mcp-configs-repository.ts';
+import type { PolicyRepository } from './policies-repository.ts';
 import type { WebhookRepository } from './webhooks-repository.ts';
 
 /**
@@ -44,6 +45,8 @@ export interface Repositories {
   mcpConfigs: McpConfigRepository;
   /** The MCP OAuth authorization server's clients, requests, grants and refresh tokens. */
   mcpAuthorization: McpAuthorizationRepository;
+  /** Connection and account policies, rate-limit buckets (src/policy). */
+  policies: PolicyRepository;
   /** Webhook endpoints, events and the delivery outbox (src/webhooks). */
   webhooks: WebhookRepository;
 }

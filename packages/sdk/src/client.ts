@@ -6,6 +6,7 @@ import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
 import { Tools } from './tools.ts';
 import { Mcp } from './mcp.ts';
+import { Policies } from './policies.ts';
 import { Webhooks } from './webhooks.ts';
 import { Transport } from './transport.ts';
 
@@ -44,6 +45,8 @@ export class ToolproxyClient {
   readonly tools: Tools;
   /** MCP server configs and the session tokens agents connect with. */
   readonly mcp: Mcp;
+  /** Connection and account policies (docs/policies.md). */
+  readonly policies: Policies;
   /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
   readonly approvals: Approvals;
   /** Webhook endpoints and deliveries (verify deliveries with `verifyWebhook`). */
@@ -72,6 +75,7 @@ export class ToolproxyClient {
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
+    this.policies = new Policies(transport);
     this.approvals = new Approvals(transport);
     this.webhooks = new Webhooks(transport);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
+from ._account_args import _checked_identifier, _scope
 from ._transport import Transport, json_or_none, read_all, segment, status_of
 from .errors import ToolproxyError, tool_error_from
 from .models import AvailableTool, AvailableToolsPage, ScopedTool, ScopedToolsPage, Tool, ToolExecution, ToolsPage
@@ -27,7 +28,6 @@ def execute_tool_body(
     user_id: Optional[str],
 ) -> Dict[str, Any]:
     """The body of ``POST /api/v1/execute_tool``, checked before anything is sent."""
-    from .actions import _checked_identifier, _scope
 
     name = tool_name.strip() if isinstance(tool_name, str) else ""
     if not name:

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { withTestDatabases } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { isBackgroundStatement, statementCounts } from '../helpers/statements.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { call, connectApiKey } from '../proxy/fixtures.ts';
 
@@ -15,20 +16,6 @@ import { call, connectApiKey } from '../proxy/fixtures.ts';
 const databases = await withTestDatabases();
 
 /** `"<statement> <table>" → count` from a /metrics body. */
-async function statements(server: TestServer, token: string): Promise<Map<string, number>> {
-  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(response.status, 200);
-  const counts = new Map<string, number>();
-  for (const match of (await response.text()).matchAll(/^toolproxy_db_statements_total\{statement="(\w*)",table="(\w*)"\} (\d+)$/gm)) {
-    counts.set(`${match[1]} ${match[2]}`, Number(match[3]));
-  }
-  return counts;
-}
-
-// The audit trail's batch (src/audit) is a transaction on a timer: its begin and commit name no table.
-const isBackground = (key: string) =>
-  key.endsWith(' request_log') || key === 'update connected_accounts' || key.endsWith(' audit_entries') || key.endsWith(' audit_chain') || key === 'begin ' || key === 'commit ';
-
 for (const database of databases) {
   describe(`statements per proxied call on ${database.name}`, () => {
     let upstream: Upstream;
@@ -47,20 +34,20 @@ for (const database of databases) {
     });
 
     test('/metrics counts statements by kind and table', async () => {
-      const counts = await statements(server, token);
+      const counts = await statementCounts(server, token);
       assert.ok((counts.get('insert connected_accounts') ?? 0) >= 1, JSON.stringify([...counts]));
       assert.ok((counts.get('select connections') ?? 0) >= 1);
     });
 
     test('a call on a warm account sends no statement outside the background batches', async () => {
       assert.equal((await call(server, token, 'crm', '/v1/me')).status, 200);
-      const before = await statements(server, token);
+      const before = await statementCounts(server, token);
       for (let i = 0; i < 20; i++) {
         const response = await call(server, token, 'crm', `/v1/customers?page=${i}`, i % 2 ? { method: 'POST', body: '{}' } : {});
         assert.equal(response.status, i % 2 ? 201 : 200);
       }
-      const after = await statements(server, token);
-      const onPath = [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as const).filter(([key, added]) => added > 0 && !isBackground(key));
+      const after = await statementCounts(server, token);
+      const onPath = [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as const).filter(([key, added]) => added > 0 && !isBackgroundStatement(key));
       assert.deepEqual(onPath, [], 'statements on the call path');
     });
   });

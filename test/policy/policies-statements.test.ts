@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { withTestDatabases } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { isBackgroundStatement, statementCounts } from '../helpers/statements.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { call, connectApiKey } from '../proxy/fixtures.ts';
 
@@ -13,22 +14,11 @@ import { call, connectApiKey } from '../proxy/fixtures.ts';
 
 const databases = await withTestDatabases();
 
-async function statements(server: TestServer, token: string): Promise<Map<string, number>> {
-  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  const counts = new Map<string, number>();
-  for (const match of (await response.text()).matchAll(/^toolproxy_db_statements_total\{statement="(\w*)",table="(\w*)"\} (\d+)$/gm)) {
-    counts.set(`${match[1]} ${match[2]}`, Number(match[3]));
-  }
-  return counts;
-}
-
-const isBackground = (key: string) => key.endsWith(' request_log') || key === 'update connected_accounts';
-
 async function onPathDuring(server: TestServer, token: string, calls: () => Promise<void>): Promise<[string, number][]> {
-  const before = await statements(server, token);
+  const before = await statementCounts(server, token);
   await calls();
-  const after = await statements(server, token);
-  return [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as [string, number]).filter(([key, added]) => added > 0 && !isBackground(key));
+  const after = await statementCounts(server, token);
+  return [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as [string, number]).filter(([key, added]) => added > 0 && !isBackgroundStatement(key));
 }
 
 for (const database of databases) {

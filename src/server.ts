@@ -40,6 +40,7 @@ import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { InputValidators } from './tools/input-validators.ts';
 import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
+import { ToolExecutor } from './tools/tool-executor.ts';
 import { ToolsService } from './tools/tools-service.ts';
 import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -188,8 +189,11 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });
+    const toolsService = new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs });
     const tools = {
-      service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
+      service: toolsService,
+      // Tool calls (REST, gRPC, MCP) run through the same pipeline as /proxy.
+      executor: new ToolExecutor({ tools: toolsService, pipeline, clock, ...config.tools }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };

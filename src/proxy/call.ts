@@ -55,6 +55,19 @@ export interface CallContext {
   /** Tool and MCP doors: the tool that rendered the request and this execution of it. */
   readonly toolName?: string | undefined;
   readonly executionId?: string | undefined;
+  /**
+   * Tool and MCP doors: what the routed account must be. The resolve step refuses any other
+   * account before anything is taken, read or sent (a tool of another connector:
+   * TOOL_CONNECTION_MISMATCH; another organization or user: ACCOUNT_NOT_FOUND, as accounts do).
+   */
+  readonly expect?: AccountExpectation | undefined;
+}
+
+export interface AccountExpectation {
+  /** The tool's connector; the account's connection must use it. */
+  readonly connectorId: string;
+  readonly organizationId?: string | undefined;
+  readonly userId?: string | undefined;
 }
 
 /**

@@ -257,6 +257,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       accounts,
       links,
       flow,
+      tools: { tools: tools.service, executor: tools.executor },
       log: ready.log,
       readMaxBytes: config.bodyLimitBytes,
       fallback: (request, response) => ready.routing(request as never, response as never),

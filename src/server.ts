@@ -26,6 +26,7 @@ import { buildApp } from './http/app.ts';
 import { startDraining } from './http/draining.ts';
 import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
 import { createMcp } from './mcp/create-mcp.ts';
+import { ExecutorToolProvider } from './mcp/executor-tool-provider.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
@@ -75,7 +76,7 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
-  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  /** The tools MCP serves; by default the tools service and executor (ExecutorToolProvider). */
   mcpToolProvider?: McpToolProvider;
 }
 
@@ -206,7 +207,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       keyring,
       links,
       registry: metrics.registry,
-      provider: overrides.mcpToolProvider,
+      provider: overrides.mcpToolProvider ?? new ExecutorToolProvider({ tools: tools.service, executor: tools.executor, store, changes }),
       version: VERSION,
       log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
     });

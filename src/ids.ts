@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Prefixed random ids (`ca_…`, `conn_…`), 120 bits, URL-safe. The prefix names the kind. */
-export function newId(prefix: 'prov' | 'conn' | 'ca' | 'as' | 'cli' | 'rv' | 'tool' | 'ex'): string {
+export function newId(prefix: 'prov' | 'conn' | 'ca' | 'as' | 'cli' | 'rv' | 'tool'): string {
   return `${prefix}_${randomBytes(15).toString('base64url')}`;
 }
 

@@ -9,6 +9,13 @@ export interface ReadAnswer {
   data: unknown;
   /** The upstream body was longer than the buffer: only its start is in `data`. */
   cut: boolean;
+  /**
+   * An upper bound on the size of `data` as JSON (and of any part of it), when one is known
+   * without serializing it: JSON text parsed and stringified again grows at most 6× (a number
+   * like 1e20 becomes 21 digits; a control character in a string becomes \u0001), so a small
+   * answer needs no size check.
+   */
+  maxJsonBytes?: number;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b|^text\/json\b/i;
@@ -20,14 +27,15 @@ export function readAnswer(response: CollectedResponse): ReadAnswer {
   const contentType = headerOf(response.headers['content-type']);
   if (!truncated && (contentType === '' || JSON_TYPE.test(contentType))) {
     const text = body.toString('utf8');
+    const maxJsonBytes = body.length * 6 + 2;
     try {
-      return { data: JSON.parse(text) as unknown, cut: false };
+      return { data: JSON.parse(text) as unknown, cut: false, maxJsonBytes };
     } catch {
       // Declared JSON that is not (or no type at all): the text is what there is.
-      return { data: text, cut: false };
+      return { data: text, cut: false, maxJsonBytes };
     }
   }
-  if (contentType === '' || JSON_TYPE.test(contentType) || TEXT_TYPE.test(contentType)) return { data: body.toString('utf8'), cut: truncated };
+  if (contentType === '' || JSON_TYPE.test(contentType) || TEXT_TYPE.test(contentType)) return { data: body.toString('utf8'), cut: truncated, maxJsonBytes: body.length * 6 + 2 };
   return { data: { content_type: contentType, encoding: 'base64', body: body.toString('base64') }, cut: truncated };
 }
 

@@ -14,10 +14,10 @@
 import type { Actor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { CallContext, PipelineRequest } from '../proxy/call.ts';
 import type { ProxyPipeline } from '../proxy/pipeline.ts';
-import { capOutput } from './cap-output.ts';
+import { type CappedOutput, capOutput } from './cap-output.ts';
+import { executionIds } from './execution-ids.ts';
 import { projectOutput } from './project-output.ts';
 import { renderToolRequest } from './render-request.ts';
 import { readAnswer, retryAfterSeconds } from './tool-answer.ts';
@@ -49,6 +49,8 @@ export interface ToolResult {
   /** 429 and 503: the upstream's Retry-After, in seconds. */
   retryAfterSeconds?: number | undefined;
 }
+
+const UNCUT = (value: unknown): CappedOutput => ({ value, truncated: false, originalBytes: -1 });
 
 /** The account statuses whose refusal a caller fixes by sending the user an authorization link. */
 const NEEDS_AUTHORIZATION = new Set(['ACCOUNT_NOT_ACTIVE', 'ACCOUNT_EXPIRED', 'ACCOUNT_DISCONNECTED']);
@@ -83,7 +85,7 @@ export class ToolExecutor {
     this.#tools.assertValidInput(tool, input);
     const rendered = renderToolRequest(tool.definition, input);
     const headers: Record<string, string> = rendered.contentType === null ? rendered.headers : { ...rendered.headers, 'content-type': rendered.contentType };
-    const executionId = newId('ex');
+    const executionId = executionIds.next();
     const request: PipelineRequest = {
       method: rendered.method,
       routing: routingOf(call.target),
@@ -109,7 +111,8 @@ export class ToolExecutor {
     const ok = response.status >= 200 && response.status < 300;
     const answer = readAnswer(response);
     const shaped = ok ? projectOutput(answer.data, tool.definition.output) : answer.data;
-    const capped = capOutput(shaped, this.#outputMaxBytes);
+    // A projection only removes members, so the bound holds for what it keeps too.
+    const capped = answer.maxJsonBytes !== undefined && answer.maxJsonBytes <= this.#outputMaxBytes ? UNCUT(shaped) : capOutput(shaped, this.#outputMaxBytes);
     const note = answer.cut
       ? `toolproxy read only the first ${this.#responseMaxBytes} bytes of the upstream answer (TOOLPROXY_TOOL_RESPONSE_MAX_BYTES).${capped.note ? ` ${capped.note}` : ''}`
       : capped.note;

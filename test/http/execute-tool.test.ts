@@ -171,6 +171,13 @@ describe('execute_tool refusals (SQLite)', () => {
     }
   });
 
+  test('the route is in the OpenAPI document with its body and answer', async () => {
+    const document = await server.api('GET', '/api/openapi.json');
+    const operation = document.body.paths['/api/v1/execute_tool'].post;
+    assert.ok(operation.requestBody, 'a documented body');
+    assert.deepEqual(Object.keys(operation.responses['200'].content['application/json'].schema.properties).sort(), ['data', 'execution_id', 'truncated', 'truncation_note']);
+  });
+
   test('the canary credential appears in no answer, and in no log line', async () => {
     const log = await server.api('GET', '/api/v1/request_log?door=tool');
     assert.ok(log.body.entries.length > 0);

@@ -85,7 +85,7 @@ export class ExecutorToolProvider implements McpToolProvider {
     }
     if (result.ok) {
       const structured = tool.definition.output_schema !== undefined && isRecord(result.data) && !result.truncated;
-      return { kind: 'ok', data: result.data, executionId: result.executionId, structured, ...(result.truncated ? { truncated: true } : {}) };
+      return { kind: 'ok', data: result.data, executionId: result.executionId, structured, ...(result.truncated ? { truncated: true, ...(result.note === undefined ? {} : { note: result.note }) } : {}) };
     }
     if (result.status === 401) return { kind: 'not_authorized', connectionName: mapping.connectionName, accountStatus: 'ACTIVE' };
     return {

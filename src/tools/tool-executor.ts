@@ -82,19 +82,7 @@ export class ToolExecutor {
   async execute(call: ToolCall): Promise<ToolResult> {
     const tool = await this.load(call.toolName);
     const input = call.params === undefined || call.params === null ? {} : call.params;
-    this.#tools.assertValidInput(tool, input);
-    const rendered = renderToolRequest(tool.definition, input);
-    const headers: Record<string, string> = rendered.contentType === null ? rendered.headers : { ...rendered.headers, 'content-type': rendered.contentType };
     const executionId = executionIds.next();
-    const request: PipelineRequest = {
-      method: rendered.method,
-      routing: routingOf(call.target),
-      pathAndQuery: rendered.pathAndQuery,
-      headers,
-      body: rendered.body,
-      signal: call.signal,
-      retries: 0,
-    };
     const context: CallContext = {
       door: call.door,
       actor: call.actor,
@@ -102,6 +90,25 @@ export class ToolExecutor {
       executionId,
       expect: { connectorId: tool.connectorId, organizationId: call.target.organizationId, userId: call.target.userId },
     };
+    let request: PipelineRequest;
+    try {
+      this.#tools.assertValidInput(tool, input);
+      const rendered = renderToolRequest(tool.definition, input);
+      request = {
+        method: rendered.method,
+        routing: routingOf(call.target),
+        pathAndQuery: rendered.pathAndQuery,
+        headers: rendered.contentType === null ? rendered.headers : { ...rendered.headers, 'content-type': rendered.contentType },
+        body: rendered.body,
+        signal: call.signal,
+        retries: 0,
+      };
+    } catch (error) {
+      if (!isToolproxyError(error) || error.code !== 'TOOL_INPUT_INVALID') throw error;
+      // Invalid input goes to the pipeline as the door's refusal: the admit step refuses it before
+      // anything is resolved or sent, and the request log records it like any other refusal.
+      request = { method: tool.definition.request.method, routing: routingOf(call.target), pathAndQuery: '', headers: {}, body: null, retries: 0, refusal: error };
+    }
     let response;
     try {
       response = await this.#pipeline.collect(request, context, this.#responseMaxBytes);

@@ -104,6 +104,10 @@ describe('execute_tool refusals (SQLite)', () => {
     const answer = await refused({ tool_name: 'exec_item_create', params: { tags: ['ok', 3], count: -1, colour: 'red' }, ...alice }, 400, 'TOOL_INPUT_INVALID');
     const paths = answer.body.error.details.problems.map((p: { path: string }) => p.path).sort();
     assert.deepEqual(paths, ['/colour', '/count', '/name', '/tags/1']);
+    // The refusal is in the request log, with the tool and the execution id it was answered with.
+    const log = await server.api('GET', '/api/v1/request_log?door=tool&tool_name=exec_item_create');
+    const entry = log.body.entries.find((e: { execution_id: string }) => e.execution_id === answer.body.error.details.execution_id);
+    assert.deepEqual([entry?.status, entry?.error_code, entry?.method, entry?.connection_name], [400, 'TOOL_INPUT_INVALID', 'POST', 'exec']);
     const notObject = await refused({ tool_name: 'exec_item_create', params: [1], ...alice }, 400, 'TOOL_INPUT_INVALID');
     assert.deepEqual(notObject.body.error.details.problems, [{ path: '', message: 'must be an object of named inputs' }]);
   });

@@ -38,6 +38,12 @@ export interface PipelineRequest {
   readonly body: Readable | Buffer | null;
   /** Aborts the call when its caller is gone (tool and MCP doors); `/proxy`'s sink watches its socket instead. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The cheaper way for a door that holds a response to say its caller left (REST tool calls): an
+   * AbortSignal and its listener cost a tool call about a tenth of its CPU. Called once when the
+   * call starts, with the function to call when the caller is gone; returns what stops watching.
+   */
+  readonly watchCaller?: ((callerGone: () => void) => () => void) | undefined;
   /** Retries asked for on 429/502/503/504 (0–5, see retry.ts); the door has checked the method allows them. */
   readonly retries: number;
   /**

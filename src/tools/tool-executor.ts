@@ -31,8 +31,9 @@ export interface ToolCall {
   target: ToolTarget;
   door: 'tool' | 'mcp';
   actor: Actor | null;
-  /** Aborts the call when its caller goes away. */
+  /** Aborts the call when its caller goes away (or, cheaper for a door that holds a response, `watchCaller`: see PipelineRequest). */
   signal?: AbortSignal | undefined;
+  watchCaller?: PipelineRequest['watchCaller'];
 }
 
 export interface ToolResult {
@@ -101,6 +102,7 @@ export class ToolExecutor {
         headers: rendered.contentType === null ? rendered.headers : { ...rendered.headers, 'content-type': rendered.contentType },
         body: rendered.body,
         signal: call.signal,
+        watchCaller: call.watchCaller,
         retries: 0,
       };
     } catch (error) {

@@ -175,6 +175,28 @@ describe('execute_tool refusals (SQLite)', () => {
     }
   });
 
+  test('a caller that leaves aborts the upstream call, recorded as CLIENT_CLOSED', async () => {
+    const leaving = new AbortController();
+    const before = upstream.received.length;
+    const call = fetch(`${server.url}/api/v1/execute_tool`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await server.token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tool_name: 'exec_item_get', params: { id: 'hang' }, ...alice }),
+      signal: leaving.signal,
+    });
+    for (let i = 0; i < 200 && upstream.received.length === before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(upstream.received.at(-1)?.url, '/v1/items/hang');
+    leaving.abort();
+    await assert.rejects(call);
+    let entry: { status: number; error_code: string } | undefined;
+    for (let i = 0; i < 200 && entry === undefined; i++) {
+      const log = await server.api('GET', '/api/v1/request_log?door=tool&tool_name=exec_item_get');
+      entry = log.body.entries.find((e: { error_code: string }) => e.error_code === 'CLIENT_CLOSED');
+      if (entry === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual([entry?.status, entry?.error_code], [499, 'CLIENT_CLOSED']);
+  });
+
   test('the route is in the OpenAPI document with its body and answer', async () => {
     const document = await server.api('GET', '/api/openapi.json');
     const operation = document.body.paths['/api/v1/execute_tool'].post;

@@ -69,6 +69,8 @@ export function execUpstream(request: ReceivedRequest, response: http.ServerResp
     return json(response, 200, { items: Array.from({ length: 400 }, (_, i) => ({ id: `it_${i}`, name: `Item number ${i}`, pad: 'x'.repeat(20) })) });
   }
   if (path === '/v1/items' && request.method === 'POST') return json(response, 201, { id: 'it_new', received: JSON.parse(request.body.toString('utf8')) });
+  // Never answers: the caller gives up first.
+  if (path === '/v1/items/hang') return;
   if (path.startsWith('/v1/items/')) return json(response, 200, { ...ITEM, id: decodeURIComponent(path.slice('/v1/items/'.length)) });
   json(response, 404, { error: 'no such route' });
 }

@@ -55,13 +55,16 @@ export function executeToolRoutes(app: FastifyInstance, executor: ToolExecutor):
       const body = request.body;
       const target = toolTarget(body);
       // The caller left: the upstream call is aborted (and recorded as such).
-      const gone = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableFinished) gone.abort();
+      const response = reply.raw;
+      const watchCaller = (callerGone: () => void) => {
+        const onClose = () => {
+          if (!response.writableFinished) callerGone();
+        };
+        response.once('close', onClose);
+        return () => response.off('close', onClose);
       };
-      reply.raw.once('close', onClose);
       try {
-        const result = await executor.execute({ toolName: body.tool_name, params: body.params, target, door: 'tool', actor: request.actor ?? null, signal: gone.signal });
+        const result = await executor.execute({ toolName: body.tool_name, params: body.params, target, door: 'tool', actor: request.actor ?? null, watchCaller });
         if (!result.ok) {
           const error = upstreamError(result);
           if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
@@ -75,8 +78,6 @@ export function executeToolRoutes(app: FastifyInstance, executor: ToolExecutor):
       } catch (error) {
         if (error instanceof ConcurrencyLimitError) reply.header('retry-after', String(error.retryAfterSeconds));
         throw error;
-      } finally {
-        reply.raw.off('close', onClose);
       }
     },
   );

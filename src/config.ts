@@ -27,6 +27,8 @@ export interface Config {
   egressAllowCidrs: readonly string[];
   /** Proxy request log retention; maxRows 0 turns the log off. */
   requestLog: { maxRows: number; maxAgeMs: number };
+  /** The audit trail (docs/audit.md): retention (0 keeps every entry) and how long a proxied call waits for a full queue. */
+  audit: { retentionMs: number; holdMs: number };
   /** Static bearer token for GET /metrics (scrapers); unset: /metrics takes an app token. */
   metricsToken: string | undefined;
   bootstrapClient: { clientId: string; clientSecret: string } | undefined;
@@ -48,6 +50,8 @@ export interface Config {
   brand: { name: string; color: string; logoUrl: string | undefined };
   /** After SIGTERM, connections still open this long after the drain began are closed. */
   shutdownDeadlineMs: number;
+  /** Human approval (docs/approvals.md): how long a pending approval waits for a decision. */
+  approvals: { ttlMs: number };
 }
 
 export class ConfigError extends Error {
@@ -86,6 +90,8 @@ export const SETTINGS = [
   ['TOOLPROXY_EGRESS_ALLOW_CIDRS', '(unset: public addresses only)', 'Comma-separated CIDRs (10.0.0.0/8,fd00::/8) of private upstreams the proxy may call; everything but public unicast is refused otherwise.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_ROWS', '100000', 'Proxy calls kept in the request log (oldest deleted first); 0 turns the log off.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', '168', 'Proxy calls older than this are deleted from the request log.'],
+  ['TOOLPROXY_AUDIT_RETENTION_DAYS', '0', 'Audit entries older than this many days are removed, oldest first, keeping a checkpoint so the chain still verifies; 0 keeps every entry.'],
+  ['TOOLPROXY_AUDIT_HOLD_MS', '2000', 'How long a proxied call waits when the audit trail cannot keep up before it is refused with 503 AUDIT_UNAVAILABLE.'],
   ['TOOLPROXY_METRICS_TOKEN', '(unset: an app token)', 'Static bearer token (at least 16 characters) that GET /metrics accepts, for Prometheus scrapers.'],
   ['TOOLPROXY_TLS_CERT_FILE', '(unset: plain HTTP)', 'PEM certificate (chain) to serve HTTPS; set together with TOOLPROXY_TLS_KEY_FILE.'],
   ['TOOLPROXY_TLS_KEY_FILE', '(unset: plain HTTP)', 'PEM private key for TOOLPROXY_TLS_CERT_FILE.'],
@@ -100,6 +106,7 @@ export const SETTINGS = [
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
   ['TOOLPROXY_BRAND_COLOR', '#4f46e5', 'Accent colour of the dashboard and hosted pages (#rgb or #rrggbb).'],
   ['TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', '25', 'On SIGTERM/SIGINT the server stops accepting connections, answers what is in flight with connection: close and closes idle connections at once; connections still open after this many seconds are closed. Keep it below the orchestrator\'s grace period (30 s by default in Kubernetes and Docker).'],
+  ['TOOLPROXY_APPROVAL_TTL_SECONDS', '3600', 'How long a call held for human approval waits for a decision before it expires (docs/approvals.md).'],
   ['TOOLPROXY_BRAND_LOGO_URL', '(unset: no logo)', 'Logo for the dashboard and hosted pages: an https:// URL (only its origin is allowed to load images) or a data:image/… URI.'],
 ] as const;
 
@@ -236,6 +243,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       maxRows: integer('TOOLPROXY_REQUEST_LOG_MAX_ROWS', 100_000, 0, 100_000_000),
       maxAgeMs: integer('TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', 168, 1, 24 * 366) * 3_600_000,
     },
+    audit: {
+      retentionMs: integer('TOOLPROXY_AUDIT_RETENTION_DAYS', 0, 0, 36_500) * 86_400_000,
+      holdMs: integer('TOOLPROXY_AUDIT_HOLD_MS', 2_000, 0, 60_000),
+    },
     metricsToken: metricsToken(env.TOOLPROXY_METRICS_TOKEN, problems),
     bootstrapClient,
     oauth: {
@@ -251,6 +262,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     },
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
     shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
+    approvals: { ttlMs: integer('TOOLPROXY_APPROVAL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600) * 1000 },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -259,6 +271,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   Object.freeze(config.proxyLimits);
   Object.freeze(config.egressAllowCidrs);
   Object.freeze(config.requestLog);
+  Object.freeze(config.audit);
   Object.freeze(config.oauth);
   Object.freeze(config.allowedRedirectOrigins);
   Object.freeze(config.mcpAllowedHosts);
@@ -266,6 +279,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
   Object.freeze(config.brand);
   Object.freeze(config.tools);
+  Object.freeze(config.approvals);
   return Object.freeze(config);
 }
 

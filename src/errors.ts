@@ -84,6 +84,15 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
+  // Human approval (docs/approvals.md)
+  APPROVAL_REQUIRED: [403, 'A policy rule requires a person to approve this call; nothing was sent upstream. details.approval_id names the approval, details.approval_url where to decide it and details.expires_at until when. Send x-toolproxy-approval-wait to hold the call for the decision instead.'],
+  APPROVAL_DENIED: [403, 'A person denied this call; nothing was sent upstream.'],
+  APPROVAL_NOT_FOUND: [404, 'No approval with this id.'],
+  APPROVAL_EXPIRED: [410, 'The approval expired before anyone decided it; the call was not sent. Make the call again to ask anew.'],
+  APPROVAL_ALREADY_DECIDED: [409, 'The approval was already approved or denied; a decision cannot be changed.'],
+  APPROVAL_USED: [409, 'The approved call has already run (or is running); an approval runs its call once.'],
+  APPROVAL_PENDING: [409, 'Nobody has decided the approval yet: approve it before executing it.'],
+
   // Tools (docs/tools.md)
   TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],
   TOOL_INVALID: [422, 'The tool definition is invalid; see details for every problem.'],
@@ -128,6 +137,10 @@ export const ERROR_CATALOGUE = {
 
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
+
+  // Audit trail (docs/audit.md)
+  AUDIT_UNAVAILABLE: [503, 'The audit trail cannot keep up (its database is slow or unavailable), so the call was not made: nothing reached the upstream API. Try again shortly.'],
+  AUDIT_RANGE_INVALID: [400, 'from and to must be ISO 8601 times (or epoch milliseconds) with from before to; format is jsonl or csv.'],
 
   // Server
   STORE_UNAVAILABLE: [503, 'The database is unavailable. Try again shortly.'],

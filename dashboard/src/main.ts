@@ -4,6 +4,7 @@ import { whenSignedOut } from './api.ts';
 import { brandName, loadBrand } from './brand.ts';
 import { renderShell } from './layout.ts';
 import { renderAccounts } from './pages/accounts.ts';
+import { renderApproval, renderApprovals } from './pages/approvals.ts';
 import { renderConnections } from './pages/connections.ts';
 import { renderConnectorEditor } from './pages/connector-editor.ts';
 import { renderConnectors } from './pages/connectors.ts';
@@ -23,6 +24,8 @@ const ROUTES: Route[] = [
   { pattern: '/mcp', title: 'MCP servers', page: renderMcp },
   { pattern: '/mcp/:id/edit', title: 'Edit MCP server', page: renderMcpEditor },
   { pattern: '/requests', title: 'Request log', page: renderRequestLog },
+  { pattern: '/approvals', title: 'Approvals', page: renderApprovals },
+  { pattern: '/approvals/:id', title: 'Approval', page: renderApproval },
 ];
 
 const root = document.getElementById('app') as HTMLElement;

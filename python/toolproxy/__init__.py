@@ -10,6 +10,7 @@ A snake_case mirror of the Node SDK::
 __version__ = "0.1.0"
 
 from .actions import Actions, ProxyResponse  # noqa: E402
+from .approvals import Approval, ApprovalDecision, ApprovalDetail, Approvals, ApprovalsPage  # noqa: E402
 from .client import ToolproxyClient  # noqa: E402
 from .errors import (  # noqa: E402
     ToolproxyApiError,
@@ -43,6 +44,11 @@ __all__ = [
     "ApiClient",
     "ApiClients",
     "AppliedConnector",
+    "Approval",
+    "ApprovalDecision",
+    "ApprovalDetail",
+    "Approvals",
+    "ApprovalsPage",
     "AuthorizationLink",
     "ConnectedAccount",
     "ConnectedAccountResponse",

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from . import __version__
 from ._transport import Transport
 from .actions import Actions
+from .approvals import Approvals
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
 
@@ -35,6 +36,8 @@ class ToolproxyClient:
         self.api_clients = ApiClients(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
+        #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).
+        self.approvals = Approvals(transport)
 
 
 def _normalize_url(env_url: Optional[str]) -> str:

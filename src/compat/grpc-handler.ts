@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
+import { runAs } from '../audit/actor-context.ts';
 import { API_CLIENT, type ConnectedAccountDeps, connectedAccountService } from './connected-account-service.ts';
 import { connectionService } from './connection-service.ts';
 import { ConnectedAccountService, ConnectionService, ToolService } from './descriptors.ts';
@@ -59,8 +60,10 @@ function rpcBoundary(clients: ApiClientsService, log: FastifyBaseLogger): Interc
     try {
       const header = req.header.get('authorization');
       if (header === null || !/^bearer /i.test(header)) throw new ToolproxyError('UNAUTHENTICATED');
-      req.contextValues.set(API_CLIENT, await clients.authenticate(header.slice(7).trim()));
-      const response = await next(req);
+      const clientId = await clients.authenticate(header.slice(7).trim());
+      req.contextValues.set(API_CLIENT, clientId);
+      // Audit entries the services write during this RPC name its API client (src/audit/actor-context.ts).
+      const response = await runAs({ type: 'api_client', id: clientId }, () => next(req));
       log.info({ rpc, grpc_status: 0, ms: ms() }, 'rpc');
       return response;
     } catch (error) {

@@ -2,6 +2,10 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AccountsService } from '../accounts/accounts-service.ts';
+import type { ApprovalsService } from '../approvals/approvals-service.ts';
+import { runAs } from '../audit/actor-context.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import { auditRoutes } from './routes/audit.ts';
 import type { AuthorizationLinks } from '../accounts/authorization-links.ts';
 import type { OAuthFlow } from '../accounts/oauth-flow.ts';
 import { oauthRoutes } from './routes/oauth.ts';
@@ -25,6 +29,7 @@ import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
@@ -53,6 +58,8 @@ export interface AppServices {
   pipeline: ProxyPipeline;
   /** The proxy's request log (GET /api/v1/request_log) and metrics (GET /metrics). */
   requestLog?: RequestLog;
+  /** The audit trail (docs/audit.md): verify and export. */
+  audit?: AuditTrail;
   metrics?: ProxyMetrics;
   /** Tools (listing, custom tools) and their OpenAPI import. */
   tools?: { service: ToolsService; importer: OpenApiImporter; executor?: ToolExecutor };
@@ -60,6 +67,8 @@ export interface AppServices {
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
   authorizationServer?: AuthorizationServer;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals?: ApprovalsService;
 }
 
 export interface AppOptions {
@@ -128,18 +137,22 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireAppToken(services.clients));
+    // The audit trail's entries written by the services below name this request's API client.
+    api.addHook('preHandler', (request, _reply, done) => (request.actor ? runAs(request.actor, done) : done()));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
     const mcpVerify = services.authorizationServer?.requests;
     accountRoutes(api, services.accounts, services.links, services.oauth?.flow, mcpVerify && ((id, identifier) => mcpVerify.verifyUser(id, identifier)));
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
+    if (services.audit) auditRoutes(api, services.audit);
     if (services.tools) {
       toolRoutes(api, services.tools.service);
       customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
       if (services.tools.executor) executeToolRoutes(api, services.tools.executor);
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
+    if (services.approvals) approvalRoutes(api, services.approvals);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

@@ -9,8 +9,11 @@ import type { UpstreamRequest } from './forwarder.ts';
 import type { ProxyCallRecord } from './request-log.ts';
 import type { ResponseSink } from './sinks.ts';
 
-/** The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP `tools/call`. */
-export type Door = 'proxy' | 'tool' | 'mcp';
+/**
+ * The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP
+ * `tools/call`, or `approval`: an approved call run by its approver (docs/approvals.md).
+ */
+export type Door = 'proxy' | 'tool' | 'mcp' | 'approval';
 
 /**
  * Which connected account a call uses: the `/proxy` routing headers (connection name and the
@@ -34,8 +37,11 @@ export interface PipelineRequest {
    * any other door's headers are checked by the admit step (P6).
    */
   readonly headersFromParser?: boolean | undefined;
-  /** A stream (sent as it arrives unless it has to be replayed), a rendered body, or none. */
-  readonly body: Readable | Buffer | null;
+  /**
+   * A stream (sent as it arrives unless it has to be replayed), a rendered body, or none. The
+   * approval step replaces a stream it had to read (to store it) by the bytes it read.
+   */
+  body: Readable | Buffer | null;
   /** Aborts the call when its caller is gone (tool and MCP doors); `/proxy`'s sink watches its socket instead. */
   readonly signal?: AbortSignal | undefined;
   /**
@@ -61,6 +67,11 @@ export interface CallContext {
   /** Tool and MCP doors: the tool that rendered the request and this execution of it. */
   readonly toolName?: string | undefined;
   readonly executionId?: string | undefined;
+  /**
+   * Set only by the approvals service when it runs an approved call it has claimed: the approval
+   * step lets the call through (and records its outcome) instead of asking for approval again.
+   */
+  readonly approvalId?: string | undefined;
   /**
    * Tool and MCP doors: what the routed account must be. The resolve step refuses any other
    * account before anything is taken, read or sent (a tool of another connector:

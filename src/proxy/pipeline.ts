@@ -3,10 +3,12 @@
  * (`/proxy`, tool execution, MCP `tools/call`), runs the same ordered list of named steps.
  * Nothing else opens an upstream connection or resolves an account.
  *
- *   admit → resolve → [policy] → [approval] → limits → inject → forward → relay → record
+ *   admit → [audit] → resolve → [policy] → [approval] → limits → inject → forward → relay → record
  *
  * - admit    refuses what cannot be proxied at all: a method outside P18's list, headers outside
  *            RFC 9110's grammar (rendered requests), a problem the door found (steps/admit.ts)
+ * - audit    the audit trail's back-pressure (a full queue holds the call, then refuses it with
+ *            AUDIT_UNAVAILABLE), and at the end its one audit entry (src/audit/audit-step.ts)
  * - resolve  the connected account (warm: no SQL, no decrypt), usable or refused, and the
  *            upstream URL joined under proxy_url (P1)
  * - limits   a concurrency slot of the account and its connection (P19), given back at the end
@@ -50,7 +52,7 @@ import { Call, type CallContext, type CallRecord, type PipelineRequest } from '.
 import { CollectingSink, type CollectedResponse, type ResponseSink } from './sinks.ts';
 
 /** The steps' names, in the only order they may run. */
-export const STEP_ORDER = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'] as const;
+export const STEP_ORDER = ['admit', 'audit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'] as const;
 export type StepName = (typeof STEP_ORDER)[number];
 
 export interface PipelineStep {

@@ -36,7 +36,12 @@ function run(args: string[], options: { cwd: string; env?: Record<string, string
 
 let server: TestServer;
 before(async () => {
-  server = await startTestServer({ database: await createSqliteDatabase(), env: { LOG_LEVEL: 'warn' } });
+  // python/tests/test_approvals.py: calls whose path holds /needs-approval wait for a person.
+  server = await startTestServer({
+    database: await createSqliteDatabase(),
+    env: { LOG_LEVEL: 'warn' },
+    approvalRequirement: (call) => (call.joinedPath.includes('/needs-approval') ? { rule: 'test: /needs-approval' } : null),
+  });
 });
 after(() => server?.close());
 
@@ -54,6 +59,7 @@ test('the Python SDK suite passes against a live server (python3 -m unittest)', 
   });
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /\nOK\b/);
+  assert.match(result.output, /test_a_held_call_runs_once_when_approved .* ok/);
 });
 
 test('the package installs with pip with no package index, and imports from the install', async () => {

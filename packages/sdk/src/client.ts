@@ -1,5 +1,6 @@
 import { Actions } from './actions.ts';
 import { ApiClients } from './api-clients.ts';
+import { Approvals } from './approvals.ts';
 import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
@@ -42,6 +43,8 @@ export class ToolproxyClient {
   readonly tools: Tools;
   /** MCP server configs and the session tokens agents connect with. */
   readonly mcp: Mcp;
+  /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
+  readonly approvals: Approvals;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -66,6 +69,7 @@ export class ToolproxyClient {
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
+    this.approvals = new Approvals(transport);
   }
 }
 

@@ -22,6 +22,7 @@ export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';
 export { Tools, type ListToolsOptions, type ImportToolsOptions } from './tools.ts';
 export type { Tool, ToolDefinitionView, ToolImportResult } from './tool-types.ts';
+export { type Approval, type ApprovalDecision, type ApprovalExecution, type ApprovalRequest, Approvals, type ApprovalStatus } from './approvals.ts';
 export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';

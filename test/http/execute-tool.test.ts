@@ -173,6 +173,7 @@ describe('execute_tool refusals (SQLite)', () => {
         assert.equal(details.retry_after_seconds, 17);
       }
     }
+    assert.ok(!server.logs.some((line) => line.includes('upstream said')), "the upstream's answer is never logged");
   });
 
   test('a caller that leaves aborts the upstream call, recorded as CLIENT_CLOSED', async () => {

@@ -5,6 +5,7 @@ import { buildServers } from './lib/build.ts';
 import { warmAccounts } from './lib/clients.ts';
 import { doorTargets } from './lib/doors.ts';
 import { checkForwarding } from './lib/forwarding-check.ts';
+import { applyGuardrails, GUARDED } from './lib/guardrails.ts';
 import { measureMemory, memoryVerdicts } from './lib/memory.ts';
 import { ensureNginx, startNginx } from './lib/nginx.ts';
 import { noisyNeighbour, noisyNeighbourVerdict } from './lib/noisy-neighbour.ts';
@@ -104,6 +105,14 @@ async function main(): Promise<void> {
       accounts: FEW_ACCOUNTS, connections: rate.connections, delayMs: rate.delayMs!, seconds: settings.seconds, rounds: settings.rounds, wrkCpus,
     });
     await stop(nginx);
+
+    log(`${GUARDED}: a second server with a policy on its connection`);
+    const guarded = track(await start.toolproxy(origin, FEW_ACCOUNTS));
+    await applyGuardrails(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token);
+    await warmAccounts(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token, FEW_ACCOUNTS);
+    targets.set(GUARDED, toolproxyTarget(GUARDED, guarded, FEW_ACCOUNTS));
+    await runReady();
+    await stop(guarded);
 
     log(`${MANY}: seeding through the store and the vault`);
     const many = track(await start.toolproxy(origin, settings.manyAccounts));

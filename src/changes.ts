@@ -6,6 +6,8 @@ export type Change =
   | { kind: 'config' }
   /** An MCP server config was updated or deleted (its mappings, hence its tools, may differ). */
   | { kind: 'mcp_config'; configId: string }
+  /** A connection's or an account's policy was set or deleted (src/policy). */
+  | { kind: 'policy' }
   /** An approval was decided (approved or denied): a caller waiting for it re-reads it (src/approvals). */
   | { kind: 'approval'; approvalId: string };
 
@@ -35,6 +37,16 @@ export class ChangeFeed {
   mcpConfigChanged(configId: string): void {
     this.#events.emit('mcp_config', configId);
     this.#publish?.({ kind: 'mcp_config', configId });
+  }
+
+  /** A policy was set or deleted: the policies' cache reloads. */
+  policyChanged(): void {
+    this.#events.emit('policy');
+    this.#publish?.({ kind: 'policy' });
+  }
+
+  onPolicyChanged(listener: () => void): void {
+    this.#events.on('policy', listener);
   }
 
   /** An approval was approved or denied. */
@@ -72,6 +84,7 @@ export class ChangeFeed {
   emitLocally(change: Change): void {
     if (change.kind === 'account') this.#events.emit('account', change.connectionName, change.identifier);
     else if (change.kind === 'mcp_config') this.#events.emit('mcp_config', change.configId);
+    else if (change.kind === 'policy') this.#events.emit('policy');
     else if (change.kind === 'approval') this.#events.emit('approval', change.approvalId);
     else this.#events.emit('config');
   }

@@ -84,6 +84,11 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
+  // Policies (docs/policies.md)
+  POLICY_INVALID: [422, 'The policy is invalid or contradicts itself; see details for every problem.'],
+  POLICY_WIDENS: [422, "A connected account's or MCP token's policy may only narrow its connection's; see details for every rule that would widen it."],
+  POLICY_DENIED: [403, "The connection's policy does not allow this call (details.rule names the rule); nothing was sent upstream."],
+  RATE_LIMITED: [429, "The connected account's rate limit (its policy's rate_limit) is used up; nothing was sent upstream. Retry after the Retry-After delay."],
   // Human approval (docs/approvals.md)
   APPROVAL_REQUIRED: [403, 'A policy rule requires a person to approve this call; nothing was sent upstream. details.approval_id names the approval, details.approval_url where to decide it and details.expires_at until when. Send x-toolproxy-approval-wait to hold the call for the decision instead.'],
   APPROVAL_DENIED: [403, 'A person denied this call; nothing was sent upstream.'],

@@ -34,6 +34,10 @@ import { createMcp } from './mcp/create-mcp.ts';
 import { ExecutorToolProvider } from './mcp/executor-tool-provider.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
+import { approvalRequirement } from './policy/approval-requirement.ts';
+import { PoliciesService } from './policy/policies-service.ts';
+import { PolicyStep } from './policy/policy-step.ts';
+import { MemoryRateLimiter, SharedRateLimiter } from './policy/rate-limiter.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
@@ -88,8 +92,8 @@ export interface ServerOverrides {
   /** The tools MCP serves; by default the tools service and executor (ExecutorToolProvider). */
   mcpToolProvider?: McpToolProvider;
   /**
-   * Which calls need a person's approval (docs/approvals.md): the policies' `require_approval`
-   * rule once they are merged; none by default.
+   * Which calls need a person's approval (docs/approvals.md); by default the policies'
+   * `require_approval` rule (src/policy/approval-requirement.ts).
    */
   approvalRequirement?: ApprovalRequirement;
   /** Tests: the audit trail's queue and timing, and its repository (e.g. one that blocks). */
@@ -207,6 +211,10 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
+    const policies = new PoliciesService({ store, clock, changes, audit, onError: (err) => app?.log.error({ err }, 'policies reload failed') });
+    await policies.reload();
+    // One SQLite instance keeps its buckets in memory; instances on one Postgres share them.
+    const rateLimiter = store.dialect === 'postgres' ? new SharedRateLimiter({ repository: store.policies, clock }) : new MemoryRateLimiter(clock);
     const approvals = new ApprovalsService({
       db: store.db,
       vault,
@@ -218,9 +226,10 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       log: { error: (object, message) => app?.log.error(object, message) },
       audit,
     });
-    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? (() => null), maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
+    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? approvalRequirement, maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
       resolver,
+      policy: new PolicyStep(policies, rateLimiter),
       forwarder,
       usage,
       refresher,
@@ -262,7 +271,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -345,6 +354,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
           stopDraining();
         }
         await revocations.close();
+        policies.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();

@@ -11,6 +11,7 @@ import { renderConnectors } from './pages/connectors.ts';
 import { renderMcp, renderMcpEditor } from './pages/mcp.ts';
 import { renderRequestLog } from './pages/request-log.ts';
 import { renderSignIn } from './pages/sign-in.ts';
+import { renderTool, renderTools } from './pages/tools.ts';
 import { currentPath, match, navigate, type Route } from './router.ts';
 import { currentSession } from './session.ts';
 import { errorBox } from './ui/feedback.ts';
@@ -19,6 +20,8 @@ const ROUTES: Route[] = [
   { pattern: '/connectors', title: 'Connectors', page: renderConnectors },
   { pattern: '/connectors/new', title: 'New connector', page: renderConnectorEditor },
   { pattern: '/connectors/:identifier/edit', title: 'Edit connector', page: renderConnectorEditor },
+  { pattern: '/connectors/:identifier/tools', title: 'Tools', page: renderTools },
+  { pattern: '/connectors/:identifier/tools/:name', title: 'Tool', page: renderTool },
   { pattern: '/connections', title: 'Connections', page: renderConnections },
   { pattern: '/accounts', title: 'Connected accounts', page: renderAccounts },
   { pattern: '/mcp', title: 'MCP servers', page: renderMcp },

@@ -15,6 +15,7 @@ from .models import (
     ConnectedAccountsPage,
     Connection,
     ConnectionsPage,
+    ToolExecution,
     parse_time,
 )
 
@@ -157,6 +158,33 @@ class Actions:
         if throw_on_error and not result.ok:
             raise UpstreamHttpError(result)
         return result
+
+    def execute_tool(
+        self,
+        tool_name: str,
+        tool_input: Optional[Mapping[str, Any]] = None,
+        identifier: Optional[str] = None,
+        connected_account_id: Optional[str] = None,
+        connection_name: Optional[str] = None,
+        connector: Optional[str] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> ToolExecution:
+        """Runs a tool as this user: the input is checked against its ``input_schema``, the request
+        built from its template goes through the Tool Proxy with the user's credentials.
+
+        Returns ``ToolExecution(data, execution_id)``; a refusal or an upstream failure raises
+        ``ToolExecutionError`` (``ToolUnauthorizedError`` on 401, ``ToolForbiddenError`` on 403,
+        ``ToolRateLimitError`` on 429) with ``code`` and, for bad input, every problem. Default
+        timeout 60 s::
+
+            result = client.actions.execute_tool("github_issue_create", {"owner": "octo", "repo": "hello", "title": "Bug"}, identifier="user_123", connector="github")
+        """
+        from .tools import execute_tool, execute_tool_body
+
+        body = execute_tool_body(tool_name, tool_input, identifier, connected_account_id, connection_name, connector, organization_id, user_id)
+        return execute_tool(self._transport, body, timeout)
 
     def get_or_create_connected_account(
         self,

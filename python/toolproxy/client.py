@@ -11,6 +11,8 @@ from .actions import Actions
 from .approvals import Approvals
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .policies import Policies
+from .tools import Tools
 
 
 class ToolproxyClient:
@@ -34,8 +36,12 @@ class ToolproxyClient:
         self.connectors = Connectors(transport)
         self.connections = Connections(transport)
         self.api_clients = ApiClients(transport)
+        #: Tools: listings, and running them as a user (also ``actions.execute_tool``).
+        self.tools = Tools(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
+        #: Connection and account policies (docs/policies.md).
+        self.policies = Policies(transport)
         #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).
         self.approvals = Approvals(transport)
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
+import { ToolExecutionError, ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
 import { registerAccounts } from './accounts.ts';
 import { registerAudit } from './audit.ts';
 import { registerClients } from './clients.ts';
@@ -9,6 +9,7 @@ import { type CliIo, defaultServerUrl } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
 import { registerMcp } from './mcp.ts';
+import { registerPolicies } from './policies.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
@@ -42,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerTools(program, io);
   registerClients(program, io);
   registerMcp(program, io);
+  registerPolicies(program, io);
   registerApprovals(program, io);
   registerKeys(program, io);
   registerAudit(program, io);
@@ -68,6 +70,8 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   } else if (error instanceof ToolproxyApiError) {
     const problems = error.problems.map((p) => `${p.path || '/'}: ${p.message}`);
     body = { code: error.code, status: error.status, message: error.message, ...(problems.length ? { problems } : { details: error.details }) };
+    // `tools run`: the tool ran and its upstream API answered with an error, as `request --fail`.
+    if (error instanceof ToolExecutionError && error.upstreamStatus !== null) exitCode = EXIT.UPSTREAM_STATUS;
   } else if (error instanceof ToolproxyError) {
     body = { code: error.code, message: error.message };
   } else if (error instanceof TypeError) {

@@ -40,6 +40,8 @@ import { hostedRoutes } from './routes/hosted.ts';
 import { mcpConfigRoutes } from './routes/mcp-configs.ts';
 import { mcpEndpointRoutes } from './routes/mcp-endpoint.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import type { PoliciesService } from '../policy/policies-service.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
@@ -67,6 +69,8 @@ export interface AppServices {
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
   authorizationServer?: AuthorizationServer;
+  /** Connection and account policies (src/policy). */
+  policies?: PoliciesService;
   /** Calls held for a person's approval (docs/approvals.md). */
   approvals?: ApprovalsService;
 }
@@ -152,6 +156,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
       if (services.tools.executor) executeToolRoutes(api, services.tools.executor);
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
+    if (services.policies) policyRoutes(api, services.policies);
     if (services.approvals) approvalRoutes(api, services.approvals);
   });
   if (services.mcp) {

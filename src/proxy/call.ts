@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Actor } from '../actor.ts';
 import type { ToolproxyError } from '../errors.ts';
+import type { PolicyDocument } from '../policy/policy-schema.ts';
 import type { ResolvedAccount } from './account-resolver.ts';
 import { CallControl } from './call-control.ts';
 import type { ConcurrencySlot } from './concurrency-limiter.ts';
@@ -67,6 +68,11 @@ export interface CallContext {
   /** Tool and MCP doors: the tool that rendered the request and this execution of it. */
   readonly toolName?: string | undefined;
   readonly executionId?: string | undefined;
+  /**
+   * A narrowing policy the caller carries (an MCP session token's, DESIGN.md §9): checked on top
+   * of the connection's and the account's by the policy step (src/policy).
+   */
+  readonly policy?: PolicyDocument | undefined;
   /**
    * Set only by the approvals service when it runs an approved call it has claimed: the approval
    * step lets the call through (and records its outcome) instead of asking for approval again.
@@ -157,6 +163,8 @@ export class Call implements UpstreamRequest {
   /** The body as sent, and whether it can be sent again (request-body.ts). */
   body: Readable | Buffer | null = null;
   replayable = false;
+  /** A policy's `max_request_body_bytes` for a body of unknown size (request-body.ts cuts it off there). */
+  maxBodyBytes = Infinity;
   /** The limits step's slot, given back when the call is over. */
   slot: ConcurrencySlot | undefined = undefined;
   response: Dispatcher.ResponseData | undefined = undefined;

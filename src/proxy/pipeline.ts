@@ -20,10 +20,13 @@
  *
  * Insertion points (issue 14), between resolve and limits, so a refusal costs no slot, reads no
  * body and sends nothing upstream, and the record step still writes the refusal down:
- * - policy: reads `call.account` (connection and account), `call.joinedPath` (checked, under
- *   proxy_url), `call.method` and `call.context` (door, tool name, actor); throws POLICY_DENIED.
- * - approval: after policy; holds the call (awaits, with `call.control.signal`) or refuses with
- *   APPROVAL_REQUIRED. A step keeps per-call state with a `CallState` key.
+ * - policy (src/policy/policy-step.ts, docs/policies.md): reads `call.account` (connection and
+ *   account), `call.joinedPath` (checked, under proxy_url), `call.method`, `call.context` (door,
+ *   tool name, a carried MCP token policy) and the declared body length; throws POLICY_DENIED or
+ *   RATE_LIMITED.
+ * - approval: after policy; `approvalRequirement(call)` (src/policy/approval-requirement.ts) says
+ *   which require_approval rule matches; it holds the call (awaits, with `call.control.signal`) or
+ *   refuses with APPROVAL_REQUIRED. A step keeps per-call state with a `CallState` key.
  * Add a step to `standardSteps` (steps/index.ts); the names' order is checked at construction.
  * The server builds the pipeline with `createProxyPipeline` there and hands it to every door.
  *

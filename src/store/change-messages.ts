@@ -24,6 +24,7 @@ export function encodeChange(change: Change, instance: string): string {
   }
   if (change.kind === 'approval') return JSON.stringify({ instance, kind: 'approval', approval: change.approvalId.slice(0, 200) });
   if (change.kind === 'mcp_config') return JSON.stringify({ instance, kind: 'mcp_config', config: change.configId.slice(0, 200) });
+  if (change.kind === 'policy') return JSON.stringify({ instance, kind: 'policy' });
   return JSON.stringify({ instance, kind: 'config' });
 }
 
@@ -39,6 +40,7 @@ export function decodeChange(payload: string): ChangeMessage | undefined {
   const { instance, kind, connection, identifier, config, approval } = parsed as Record<string, unknown>;
   if (typeof instance !== 'string' || instance === '') return undefined;
   if (kind === 'config') return { instance, change: { kind: 'config' } };
+  if (kind === 'policy') return { instance, change: { kind: 'policy' } };
   if (kind === 'approval' && typeof approval === 'string') return { instance, change: { kind: 'approval', approvalId: approval } };
   if (kind === 'mcp_config' && typeof config === 'string') return { instance, change: { kind: 'mcp_config', configId: config } };
   if (kind === 'account' && typeof connection === 'string' && typeof identifier === 'string') {

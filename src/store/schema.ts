@@ -24,6 +24,9 @@ export interface Database {
   mcp_authorization_requests: McpAuthorizationRequestTable;
   mcp_grants: McpGrantTable;
   mcp_refresh_tokens: McpRefreshTokenTable;
+  connection_policies: ConnectionPolicyTable;
+  account_policies: AccountPolicyTable;
+  policy_rate_buckets: PolicyRateBucketTable;
   approvals: ApprovalTable;
 }
 
@@ -295,6 +298,27 @@ export type McpAuthorizationRequestRow = Selectable<McpAuthorizationRequestTable
 export type McpGrantRow = Selectable<McpGrantTable>;
 export type ToolRow = Selectable<ToolTable>;
 
+/** A connection's policy (src/policy): the validated document as JSON. */
+export interface ConnectionPolicyTable {
+  connection_id: string;
+  document: string;
+  updated_at: number;
+}
+
+/** A connected account's narrowing policy (src/policy). */
+export interface AccountPolicyTable {
+  account_id: string;
+  document: string;
+  updated_at: number;
+}
+
+/** A rate limit's token bucket on Postgres (src/policy/rate-limiter.ts); `updated_at` in epoch ms. */
+export interface PolicyRateBucketTable {
+  account_id: string;
+  tokens: number;
+  granted: number;
+  updated_at: number;
+}
 /** 0012-approvals: a call held for a person's decision (src/approvals, docs/approvals.md). */
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'EXPIRED' | 'EXECUTING' | 'EXECUTED';
 

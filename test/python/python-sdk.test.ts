@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSqliteDatabase } from '../helpers/databases.ts';
+import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -35,6 +36,8 @@ function run(args: string[], options: { cwd: string; env?: Record<string, string
 }
 
 let server: TestServer;
+/** POST /api/v1/execute_tool is built on another branch: until it lands here, python/tests/test_tools.py runs tools through this contract stub. */
+let stub: ContractStub;
 before(async () => {
   // python/tests/test_approvals.py: calls whose path holds /needs-approval wait for a person.
   server = await startTestServer({
@@ -42,8 +45,12 @@ before(async () => {
     env: { LOG_LEVEL: 'warn' },
     approvalRequirement: (call) => (call.joinedPath.includes('/needs-approval') ? { rule: 'test: /needs-approval' } : null),
   });
+  stub = await startExecuteToolContractStub(server.url);
 });
-after(() => server?.close());
+after(async () => {
+  await stub?.close();
+  await server?.close();
+});
 
 test('Python 3.9 or newer is installed', async () => {
   const version = await run(['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { cwd: PYTHON_DIR });
@@ -55,10 +62,11 @@ test('Python 3.9 or newer is installed', async () => {
 test('the Python SDK suite passes against a live server (python3 -m unittest)', async () => {
   const result = await run(['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.', '-v'], {
     cwd: PYTHON_DIR,
-    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
+    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_EXECUTE_URL: stub.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
   });
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /\nOK\b/);
+  assert.match(result.output, /test_execute_tool \(tests\.test_tools\.ToolsTest/);
   assert.match(result.output, /test_a_held_call_runs_once_when_approved .* ok/);
 });
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimitedError } from '../../policy/rate-limiter.ts';
 import { CallerGoneError } from '../../proxy/call-control.ts';
 import { ConcurrencyLimitError } from '../../proxy/concurrency-limiter.ts';
 import { isProxyMethod } from '../../proxy/header-policy.ts';
@@ -48,7 +49,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: { pipeline: ProxyP
         reply.raw.destroy();
         return;
       }
-      if (error instanceof ConcurrencyLimitError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof ConcurrencyLimitError || error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
       // The app's error handler answers in the documented shape (and logs a refusal below error level).
       throw error;
     }

@@ -34,6 +34,8 @@ export interface StepDeps {
   audit?: AuditTrail | undefined;
   metrics?: ProxyMetrics | undefined;
   log: PipelineLog;
+  /** The policy step (src/policy/policy-step.ts), built by the server; absent in tests that need none. */
+  policy?: PipelineStep | undefined;
 }
 
 /** The pipeline's steps as the server runs them, in order (see pipeline.ts for each one's job). */
@@ -43,7 +45,8 @@ export function standardSteps(deps: StepDeps): PipelineStep[] {
     new AdmitStep(),
     ...(deps.audit === undefined ? [] : [new AuditStep(deps.audit)]),
     new ResolveStep(deps.resolver),
-    // policy (issue 14) goes here: after resolve, before anything is taken, read or sent.
+    // After resolve, before anything is taken, read or sent.
+    ...(deps.policy === undefined ? [] : [deps.policy]),
     // approval (issue 14), after policy: holds or refuses a call a rule says needs a person's approval.
     ...(deps.approval === undefined ? [] : [deps.approval]),
     ...(deps.limiter === undefined ? [] : [new LimitsStep(deps.limiter)]),

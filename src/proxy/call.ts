@@ -45,6 +45,12 @@ export interface PipelineRequest {
   body: Readable | Buffer | null;
   /** Aborts the call when its caller is gone (tool and MCP doors); `/proxy`'s sink watches its socket instead. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The cheaper way for a door that holds a response to say its caller left (REST tool calls): an
+   * AbortSignal and its listener cost a tool call about a tenth of its CPU. Called once when the
+   * call starts, with the function to call when the caller is gone; returns what stops watching.
+   */
+  readonly watchCaller?: ((callerGone: () => void) => () => void) | undefined;
   /** Retries asked for on 429/502/503/504 (0–5, see retry.ts); the door has checked the method allows them. */
   readonly retries: number;
   /**
@@ -72,6 +78,19 @@ export interface CallContext {
    * step lets the call through (and records its outcome) instead of asking for approval again.
    */
   readonly approvalId?: string | undefined;
+  /**
+   * Tool and MCP doors: what the routed account must be. The resolve step refuses any other
+   * account before anything is taken, read or sent (a tool of another connector:
+   * TOOL_CONNECTION_MISMATCH; another organization or user: ACCOUNT_NOT_FOUND, as accounts do).
+   */
+  readonly expect?: AccountExpectation | undefined;
+}
+
+export interface AccountExpectation {
+  /** The tool's connector; the account's connection must use it. */
+  readonly connectorId: string;
+  readonly organizationId?: string | undefined;
+  readonly userId?: string | undefined;
 }
 
 /**

@@ -110,6 +110,7 @@ export class ProxyPipeline {
       if (signal.aborted) control.callerClosed();
       else signal.addEventListener('abort', onAbort!, { once: true });
     }
+    const unwatch = request.watchCaller?.(() => control.callerClosed());
     sink.open(call);
     let failure: unknown;
     try {
@@ -126,6 +127,7 @@ export class ProxyPipeline {
     control.finish();
     sink.close();
     if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+    unwatch?.();
     const finishing = this.#finishing;
     for (let i = 0; i < finishing.length; i++) {
       try {

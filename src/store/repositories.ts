@@ -406,6 +406,7 @@ export interface BuiltInToolSync {
 
 export interface ToolRepository {
   findByName(name: string): Promise<ToolListRow | undefined>;
+  findById(id: string): Promise<ToolListRow | undefined>;
   /** Keyset pages in name order (byte-wise on both dialects). */
   list(page: PageRequest, filter?: ToolFilter): Promise<Page<ToolListRow>>;
   count(filter?: ToolFilter): Promise<number>;

@@ -3,6 +3,7 @@ import { cpus as osCpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildServers } from './lib/build.ts';
 import { warmAccounts } from './lib/clients.ts';
+import { doorTargets } from './lib/doors.ts';
 import { checkForwarding } from './lib/forwarding-check.ts';
 import { applyGuardrails, GUARDED } from './lib/guardrails.ts';
 import { measureMemory, memoryVerdicts } from './lib/memory.ts';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       ['yardstick', { name: 'yardstick', url: `http://127.0.0.1:${yardstick.ready.port}/v1/customers`, env: same, pids: () => yardstick.pids() }],
       ['toolproxy', toolproxyTarget('toolproxy', toolproxy, FEW_ACCOUNTS)],
       ['nginx', { name: 'nginx', url: `http://127.0.0.1:${nginx.port}/v1/customers`, env: same, pids: () => nginx.pids() }],
+      ...doorTargets(toolproxy),
     ]);
 
     // Pre-flight: the references must be correct forwarding proxies (lib/forwarding-check.ts).

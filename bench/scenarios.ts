@@ -1,3 +1,4 @@
+import { DOORS } from './lib/doors.ts';
 import { GUARDED } from './lib/guardrails.ts';
 import type { LoadScenario } from './lib/scenarios.ts';
 import type { Settings } from './lib/settings.ts';
@@ -56,6 +57,19 @@ export function loadScenarios(settings: Settings, many: string): LoadScenario[] 
       checks: [
         { label: `p99 added over the yardstick at ~${settings.rate} req/s`, subject: 'toolproxy', baseline: 'yardstick', metric: 'p99', compare: 'added', atMost: 1000 },
         { label: `yardstick's p99 added over direct at ~${settings.rate} req/s`, subject: 'yardstick', baseline: 'direct', metric: 'p99', compare: 'added' },
+      ],
+    },
+    {
+      // Issue 12: a tool call against a raw /proxy call for the same upstream request; issue 13:
+      // an MCP tools/call against execute_tool.
+      name: 'front doors, 32 connections',
+      targets: [DOORS.proxy, DOORS.tool, DOORS.mcp],
+      connections: 32,
+      checks: [
+        { label: 'execute_tool / /proxy CPU per call', subject: DOORS.tool, baseline: DOORS.proxy, metric: 'cpuPerCall', compare: 'ratio', atMost: 1.3 },
+        { label: 'execute_tool / /proxy req/s', subject: DOORS.tool, baseline: DOORS.proxy, metric: 'rps', compare: 'ratio' },
+        { label: 'MCP tools/call / execute_tool CPU per call', subject: DOORS.mcp, baseline: DOORS.tool, metric: 'cpuPerCall', compare: 'ratio' },
+        { label: 'MCP tools/call / execute_tool req/s', subject: DOORS.mcp, baseline: DOORS.tool, metric: 'rps', compare: 'ratio' },
       ],
     },
     {

@@ -44,6 +44,8 @@ export interface Config {
   allowedRedirectOrigins: readonly string[];
   /** MCP endpoint: Host header values accepted besides the public URL's (DNS-rebinding check). */
   mcpAllowedHosts: readonly string[];
+  /** Tool execution: the answer buffered from the upstream, and the answer handed back (cut with a note beyond it). */
+  tools: { responseMaxBytes: number; outputMaxBytes: number };
   /** Look of the dashboard and the hosted pages. */
   brand: { name: string; color: string; logoUrl: string | undefined };
   /** After SIGTERM, connections still open this long after the drain began are closed. */
@@ -97,6 +99,8 @@ export const SETTINGS = [
   ['TOOLPROXY_OAUTH_TIMEOUT_MS', '10000', 'Timeout of calls to OAuth token and revocation endpoints.'],
   ['TOOLPROXY_ALLOWED_REDIRECT_ORIGINS', '(unset: none)', 'Comma-separated origins (https://app.example.com) that redirect_url and user_verify_url may point to.'],
   ['TOOLPROXY_MCP_ALLOWED_HOSTS', '(unset: the public URL\'s host only)', 'Comma-separated Host header values (mcp.internal:8080) the MCP endpoint accepts besides TOOLPROXY_PUBLIC_URL\'s host, for a proxy that rewrites Host. Anything else is refused (DNS-rebinding protection).'],
+  ['TOOLPROXY_TOOL_RESPONSE_MAX_BYTES', '10485760', 'Most of an upstream answer a tool call reads; beyond it the rest is not downloaded and the answer is marked truncated.'],
+  ['TOOLPROXY_TOOL_OUTPUT_MAX_BYTES', '100000', 'Largest tool answer (as JSON) handed back to the caller or model; longer ones are cut (largest arrays first) with a note saying what was cut. At least 1024.'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_ID', '(unset: generated)', 'Fix the bootstrap API client id (with the secret below).'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_SECRET', '(unset: generated)', 'Fix the bootstrap API client secret (at least 32 characters).'],
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
@@ -252,6 +256,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     allowedRedirectOrigins,
     mcpAllowedHosts,
     tls,
+    tools: {
+      responseMaxBytes: integer('TOOLPROXY_TOOL_RESPONSE_MAX_BYTES', 10 * 1_048_576, 1024, 1024 * 1_048_576),
+      outputMaxBytes: integer('TOOLPROXY_TOOL_OUTPUT_MAX_BYTES', 100_000, 1024, 100 * 1_048_576),
+    },
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
     shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
     approvals: { ttlMs: integer('TOOLPROXY_APPROVAL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600) * 1000 },
@@ -270,6 +278,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   if (config.tls) Object.freeze(config.tls);
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
   Object.freeze(config.brand);
+  Object.freeze(config.tools);
   Object.freeze(config.approvals);
   return Object.freeze(config);
 }

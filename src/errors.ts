@@ -104,6 +104,12 @@ export const ERROR_CATALOGUE = {
   TOOL_EXISTS: [409, 'A tool with this name already exists; tool names are unique across connectors.'],
   TOOL_BUILT_IN: [409, 'Built-in tools are read-only, and custom tools can only be added to custom connectors. Create a custom connector to add tools.'],
   TOOL_INPUT_INVALID: [400, 'The tool input is invalid; see details.problems for every problem, each with the JSON pointer of the offending property.'],
+  TOOL_CONNECTION_MISMATCH: [400, "The tool belongs to another connector than the connected account's connection. Call it with an account on a connection of the tool's connector (GET /api/v1/tools/scoped lists them)."],
+  TOOL_UNAUTHORIZED: [424, "The upstream API refused the user's credentials (HTTP 401): the authorization was revoked or no longer covers this call. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link)."],
+  TOOL_FORBIDDEN: [424, 'The upstream API refused this call for the user (HTTP 403): a missing scope or permission. details.body is its answer.'],
+  TOOL_UPSTREAM_REJECTED: [424, 'The upstream API refused the tool call (HTTP 4xx); details.status and details.body are its answer.'],
+  TOOL_RATE_LIMITED: [429, 'The upstream API rate-limited the tool call (HTTP 429). Retry after the Retry-After delay.'],
+  TOOL_UPSTREAM_FAILED: [502, 'The upstream API failed the tool call (HTTP 5xx); details.status and details.body are its answer.'],
   OPENAPI_INVALID: [422, 'The OpenAPI document is not a valid OpenAPI 3.0/3.1 or Swagger 2.0 description; see details.'],
   OPENAPI_TOO_LARGE: [413, 'The OpenAPI document is too large to import (see details for the limit); import a smaller document or select operations with include.'],
   OPENAPI_FETCH_FAILED: [422, 'The OpenAPI document could not be fetched from the URL; see details.'],
@@ -175,8 +181,9 @@ export class ToolproxyError extends Error {
 
   /** Whether the message and details may be shown to the caller (node-oidc-provider's `expose`). */
   get expose(): boolean {
-    // 501 describes the request (what it asked for that we lack), never our internals.
-    return this.statusCode < 500 || this.statusCode === 501;
+    // 501 describes the request (what it asked for that we lack), never our internals; a tool's
+    // upstream 5xx carries the upstream's own answer, which the caller needs to act on.
+    return this.statusCode < 500 || this.statusCode === 501 || this.code === 'TOOL_UPSTREAM_FAILED';
   }
 
   toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {

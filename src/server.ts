@@ -31,6 +31,7 @@ import { buildApp } from './http/app.ts';
 import { startDraining } from './http/draining.ts';
 import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
 import { createMcp } from './mcp/create-mcp.ts';
+import { ExecutorToolProvider } from './mcp/executor-tool-provider.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
 import { approvalRequirement } from './policy/approval-requirement.ts';
@@ -49,6 +50,7 @@ import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { InputValidators } from './tools/input-validators.ts';
 import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
+import { ToolExecutor } from './tools/tool-executor.ts';
 import { ToolsService } from './tools/tools-service.ts';
 import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -92,7 +94,7 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
-  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  /** The tools MCP serves; by default the tools service and executor (ExecutorToolProvider). */
   mcpToolProvider?: McpToolProvider;
   /** Webhook delivery timing (tests shorten backoff); `start: false` leaves this instance's worker off. */
   webhookDelivery?: Partial<DeliveryOptions> & { start?: boolean };
@@ -282,8 +284,11 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     });
     // An approved call nobody waits for runs through the same pipeline, door `approval`.
     approvals.attachRunner(pipeline);
+    const toolsService = new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs });
     const tools = {
-      service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
+      service: toolsService,
+      // Tool calls (REST, gRPC, MCP) run through the same pipeline as /proxy.
+      executor: new ToolExecutor({ tools: toolsService, pipeline, clock, ...config.tools }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
@@ -298,7 +303,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       keyring,
       links,
       registry: metrics.registry,
-      provider: overrides.mcpToolProvider,
+      provider: overrides.mcpToolProvider ?? new ExecutorToolProvider({ tools: tools.service, executor: tools.executor, store, changes }),
       version: VERSION,
       log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
     });
@@ -350,6 +355,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       accounts,
       links,
       flow,
+      tools: { tools: tools.service, executor: tools.executor },
       log: ready.log,
       readMaxBytes: config.bodyLimitBytes,
       fallback: (request, response) => ready.routing(request as never, response as never),

@@ -197,9 +197,9 @@ def submit_hosted_form(link: str, server_url: str, values: Dict[str, str]) -> in
 
 
 def execute_url() -> str:
-    """Where ``POST /api/v1/execute_tool`` is answered: the Node runner's execute_tool contract stub
-    (TOOLPROXY_TEST_EXECUTE_URL; it forwards everything else to the server) while the route is
-    built on another branch, else the server itself."""
+    """Where the tool tests send ``POST /api/v1/execute_tool``: the Node runner's wire recorder in
+    front of the server (TOOLPROXY_TEST_EXECUTE_URL; it forwards everything and keeps the bodies),
+    else the server itself."""
     return os.environ.get("TOOLPROXY_TEST_EXECUTE_URL") or server()[0]
 
 

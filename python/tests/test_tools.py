@@ -1,9 +1,8 @@
 """Tools through the Python SDK: scoped and available listings against the server, execute_tool
 (with typed errors) and the OpenAI / Anthropic adapters answering a scripted model's tool calls.
 
-``execute_tool`` goes to ``harness.execute_url()``: while ``POST /api/v1/execute_tool`` is being
-built on another branch, the Node runner puts its execute_tool contract stub there (it runs the
-tool through the real server's ``/proxy``), see test/helpers/execute-tool-contract-stub.ts.
+``execute_tool`` goes to ``harness.execute_url()``: the real server, behind the Node runner's wire
+recorder (test/helpers/wire-recorder.ts), which keeps the bodies sent.
 """
 
 from __future__ import annotations

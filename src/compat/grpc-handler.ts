@@ -9,7 +9,7 @@ import { API_CLIENT, type ConnectedAccountDeps, connectedAccountService } from '
 import { connectionService } from './connection-service.ts';
 import { ConnectedAccountService, ConnectionService, ToolService } from './descriptors.ts';
 import { toConnectError } from './grpc-errors.ts';
-import { toolService } from './tool-service.ts';
+import { toolService, type ToolServiceDeps } from './tool-service.ts';
 
 /** A Node request handler for HTTP/1.1 or HTTP/2 requests (connect-node's `NodeHandlerFn`). */
 export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
@@ -17,6 +17,8 @@ export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
 export interface GrpcHandlerDeps extends ConnectedAccountDeps {
   clients: ApiClientsService;
   connections: ConnectionsService;
+  /** The tools service and executor behind ToolService. */
+  tools: ToolServiceDeps;
   log: FastifyBaseLogger;
   /** Largest request message accepted (the management API's body limit). */
   readMaxBytes: number;
@@ -34,7 +36,7 @@ export function createGrpcHandler(deps: GrpcHandlerDeps): NodeHandler {
     routes(router) {
       router.service(ConnectedAccountService, connectedAccountService(deps));
       router.service(ConnectionService, connectionService(deps.connections));
-      router.service(ToolService, toolService());
+      router.service(ToolService, toolService(deps.tools));
     },
     grpc: true,
     grpcWeb: false,

@@ -17,6 +17,7 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyPipeline } from '../proxy/pipeline.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import type { OpenApiImporter } from '../tools/openapi-import/openapi-importer.ts';
+import type { ToolExecutor } from '../tools/tool-executor.ts';
 import type { ToolsService } from '../tools/tools-service.ts';
 import type { McpServices } from '../mcp/create-mcp.ts';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
@@ -33,6 +34,7 @@ import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { customToolRoutes } from './routes/custom-tools.ts';
+import { executeToolRoutes } from './routes/execute-tool.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
 import { mcpConfigRoutes } from './routes/mcp-configs.ts';
@@ -64,7 +66,7 @@ export interface AppServices {
   audit?: AuditTrail;
   metrics?: ProxyMetrics;
   /** Tools (listing, custom tools) and their OpenAPI import. */
-  tools?: { service: ToolsService; importer: OpenApiImporter };
+  tools?: { service: ToolsService; importer: OpenApiImporter; executor?: ToolExecutor };
   /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
@@ -155,6 +157,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     if (services.tools) {
       toolRoutes(api, services.tools.service);
       customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
+      if (services.tools.executor) executeToolRoutes(api, services.tools.executor);
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
     if (services.policies) policyRoutes(api, services.policies);

@@ -5,20 +5,19 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
-import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { acmeUpstream, createToolFixtures, IDENTIFIER, TOOL_CANARY } from '../sdk/tool-fixtures.ts';
 import { cli } from './run-cli.ts';
 
 /**
- * `toolproxy tools show|run`. `show` talks to the real server; `run` goes through the
- * execute_tool contract stub (../helpers/execute-tool-contract-stub.ts) in front of it, since the
- * route is built on another branch, and the stub runs the tool through the real `/proxy`.
+ * `toolproxy tools show|run` against the real server; `run` goes through a wire recorder
+ * (../helpers/wire-recorder.ts) in front of it, which keeps the execute_tool bodies the CLI sends.
  */
 let upstream: Upstream;
 let server: TestServer;
-let stub: ContractStub;
+let stub: WireRecorder;
 let env: Record<string, string>;
 let runEnv: Record<string, string>;
 let accountId: string;
@@ -28,7 +27,7 @@ before(async () => {
   upstream = await startUpstream(acmeUpstream);
   server = await startTestServer({ database: await createSqliteDatabase() });
   ({ accountId } = await createToolFixtures(server.api, upstream.url));
-  stub = await startExecuteToolContractStub(server.url);
+  stub = await startWireRecorder(server.url);
   env = { TOOLPROXY_URL: server.url, TOOLPROXY_CLIENT_ID: server.clientId, TOOLPROXY_CLIENT_SECRET: server.clientSecret };
   runEnv = { ...env, TOOLPROXY_URL: stub.url };
   dir = await mkdtemp(join(tmpdir(), 'tp-cli-tools-'));

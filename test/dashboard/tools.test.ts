@@ -3,24 +3,23 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser } from '../helpers/browser.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
-import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { acmeUpstream, createToolFixtures, IDENTIFIER, TOOL_CANARY } from '../sdk/tool-fixtures.ts';
 
 /**
  * The Tools view in a real browser: a connector's tools, one tool's schema and request template,
- * and the "try it" form generated from its input_schema. The dashboard is loaded through the
- * execute_tool contract stub (../helpers/execute-tool-contract-stub.ts), which forwards every
- * other request — the dashboard itself, sign-in, listings — to the real server, because
- * POST /api/v1/execute_tool is built on another branch.
+ * and the "try it" form generated from its input_schema. The dashboard is loaded through a wire
+ * recorder (../helpers/wire-recorder.ts) in front of the real server, which keeps the
+ * execute_tool bodies the form sends.
  */
 const skip = browserSkipReason();
 
 describe('dashboard: tools', { skip }, () => {
   let upstream: Upstream;
   let server: TestServer;
-  let stub: ContractStub;
+  let stub: WireRecorder;
   let browser: Browser;
   let page: Page;
   const errors: string[] = [];
@@ -30,7 +29,7 @@ describe('dashboard: tools', { skip }, () => {
     upstream = await startUpstream(acmeUpstream);
     server = await startTestServer({ database: await createSqliteDatabase() });
     await createToolFixtures(server.api, upstream.url);
-    stub = await startExecuteToolContractStub(server.url);
+    stub = await startWireRecorder(server.url);
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(15_000);
@@ -85,12 +84,7 @@ describe('dashboard: tools', { skip }, () => {
     assert.deepEqual(await accessibilityProblems(page), []);
   });
 
-  test('the request log names the tool of a tool call, and filters by it (with the real execute_tool route)', async (t) => {
-    if (stub.mode === 'stub') {
-      // The stub runs tools through /proxy, so the log has proxy calls: this needs the server's route.
-      t.skip('POST /api/v1/execute_tool is not on this branch yet (answered by the contract stub)');
-      return;
-    }
+  test('the request log names the tool of a tool call, and filters by it', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request log' }).click();
     await page.getByRole('heading', { level: 1, name: 'Request log' }).waitFor();
     await page.getByLabel('Tool').fill('acme_invoice_create');

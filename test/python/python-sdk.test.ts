@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSqliteDatabase } from '../helpers/databases.ts';
-import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -36,8 +36,8 @@ function run(args: string[], options: { cwd: string; env?: Record<string, string
 }
 
 let server: TestServer;
-/** POST /api/v1/execute_tool is built on another branch: until it lands here, python/tests/test_tools.py runs tools through this contract stub. */
-let stub: ContractStub;
+/** python/tests/test_tools.py runs tools through a wire recorder in front of the real server (it keeps the execute_tool bodies sent). */
+let stub: WireRecorder;
 before(async () => {
   // python/tests/test_approvals.py: calls whose path holds /needs-approval wait for a person.
   server = await startTestServer({
@@ -45,7 +45,7 @@ before(async () => {
     env: { LOG_LEVEL: 'warn' },
     approvalRequirement: (call) => (call.joinedPath.includes('/needs-approval') ? { rule: 'test: /needs-approval' } : null),
   });
-  stub = await startExecuteToolContractStub(server.url);
+  stub = await startWireRecorder(server.url);
 });
 after(async () => {
   await stub?.close();

@@ -3,8 +3,8 @@
  * `@anthropic-ai/sdk` and `ai` packages' own types (tsc checks this file), sent through those
  * packages' own request builders to a scripted model on loopback, and the model's tool calls —
  * in each provider's own response shape, parsed by its official client — are answered through
- * `executeTool` (the execute_tool contract stub in front of the real server, see
- * ../helpers/execute-tool-contract-stub.ts) with the tool-result message the next request sends.
+ * `executeTool` (the real server, behind a wire recorder: ../helpers/wire-recorder.ts) with the
+ * tool-result message the next request sends.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -28,7 +28,7 @@ import {
   vercelAITools,
 } from '../../packages/sdk/src/index.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
-import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { acmeUpstream, createToolFixtures, IDENTIFIER, TOOL_CANARY } from './tool-fixtures.ts';
@@ -55,7 +55,7 @@ async function startModel(script: unknown[]): Promise<{ url: string; requests: A
 
 let upstream: Upstream;
 let server: TestServer;
-let stub: ContractStub;
+let stub: WireRecorder;
 let client: ToolproxyClient;
 let toolkit: Toolkit;
 let accountId: string;
@@ -64,7 +64,7 @@ before(async () => {
   upstream = await startUpstream(acmeUpstream);
   server = await startTestServer({ database: await createSqliteDatabase() });
   ({ accountId } = await createToolFixtures(server.api, upstream.url));
-  stub = await startExecuteToolContractStub(server.url);
+  stub = await startWireRecorder(server.url);
   client = new ToolproxyClient(stub.url, server.clientId, server.clientSecret);
   // One connection, so each tool runs on a known account (with both, the first listed wins).
   toolkit = await client.tools.toolkit(IDENTIFIER, { connectionNames: ['acme'] });

@@ -10,17 +10,17 @@ import {
   ToolUnauthorizedError,
 } from '../../packages/sdk/src/index.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
-import { type ContractStub, startExecuteToolContractStub } from '../helpers/execute-tool-contract-stub.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { acmeUpstream, createToolFixtures, IDENTIFIER, TOOL_CANARY } from './tool-fixtures.ts';
 
 let upstream: Upstream;
 let server: TestServer;
-let stub: ContractStub;
+let stub: WireRecorder;
 /** Straight to the real server: listings. */
 let client: ToolproxyClient;
-/** Through the execute_tool contract stub (everything else forwarded to the real server). */
+/** Through a wire recorder in front of the real server (it keeps the execute_tool bodies sent). */
 let viaStub: ToolproxyClient;
 let accountId: string;
 let euAccountId: string;
@@ -30,7 +30,7 @@ before(async () => {
   upstream = await startUpstream(acmeUpstream);
   server = await startTestServer({ database: await createSqliteDatabase() });
   ({ accountId, euAccountId } = await createToolFixtures(server.api, upstream.url));
-  stub = await startExecuteToolContractStub(server.url);
+  stub = await startWireRecorder(server.url);
   client = new ToolproxyClient(server.url, server.clientId, server.clientSecret);
   viaStub = new ToolproxyClient(stub.url, server.clientId, server.clientSecret);
 });
@@ -105,9 +105,8 @@ describe('Node SDK: tool listings (real server)', () => {
   });
 });
 
-describe('Node SDK: executeTool (against the execute_tool contract stub)', () => {
-  test('by connected account id: the wire body, the upstream call with the injected key, projected data and an execution id', async (t) => {
-    t.diagnostic(`execute_tool answered by: ${stub.mode === 'stub' ? 'the contract stub' : 'the server'}`);
+describe('Node SDK: executeTool (the real route, behind a wire recorder)', () => {
+  test('by connected account id: the wire body, the upstream call with the injected key, projected data and an execution id', async () => {
     const before = upstream.received.length;
     const result = keep(await viaStub.actions.executeTool({ toolName: 'acme_customer_get', toolInput: { customer_id: 'c 1 é' }, connectedAccountId: euAccountId }));
     assert.deepEqual(result.data, { id: 'c 1 é', name: 'Customer c 1 é', plan: 'pro' });

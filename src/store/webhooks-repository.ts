@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.ts';
 import { inTransaction } from './in-transaction.ts';
 import { keyset, toPage } from './pagination.ts';
-import type { Page, PageRequest } from './repositories.ts';
+import type { Page, PageRequest } from './pagination.ts';
 import type { Database } from './schema.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow, WebhookEventRow } from './webhooks-schema.ts';
 

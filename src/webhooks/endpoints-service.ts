@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
-import type { Page, PageRequest } from '../store/repositories.ts';
+import type { Page, PageRequest } from '../store/pagination.ts';
 import type { Store } from '../store/store.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../store/webhooks-schema.ts';
 import { Secret } from '../vault/secret.ts';

@@ -166,7 +166,7 @@ export class DeliveryWorker {
     const finished = this.#clock();
     const attempts = row.attempts + 1;
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const gaveUp = !delivered && (result.error === 'ENDPOINT_DISABLED' || attempts >= this.#options.maxAttempts);
+    const gaveUp = !delivered && (result.error === 'ENDPOINT_DISABLED' || result.error === 'WEBHOOK_NOT_FOUND' || attempts >= this.#options.maxAttempts);
     const outcome: DeliveryOutcome = {
       status: delivered ? 'succeeded' : gaveUp ? 'failed' : 'pending',
       attempts,
@@ -185,7 +185,8 @@ export class DeliveryWorker {
     this.counts.add(delivered ? 'delivered' : gaveUp ? 'failed' : 'retry');
     if (delivered) {
       if (row.attempts > 0) this.#log.info(context, 'webhook delivered after retries');
-    } else if (gaveUp) this.#log.error(context, 'webhook delivery failed for good; replay it once the receiver is fixed');
+    } else if (result.error === 'WEBHOOK_NOT_FOUND') this.#log.info(context, 'webhook endpoint deleted: its delivery is given up');
+    else if (gaveUp) this.#log.error(context, 'webhook delivery failed for good; replay it once the receiver is fixed');
     else this.#log.warn({ ...context, next_attempt_at: new Date(outcome.next_attempt_at).toISOString() }, 'webhook delivery failed; will retry');
   }
 

@@ -82,6 +82,17 @@ for (const database of databases) {
       now += 1;
     });
 
+    test('a delivery queued for an endpoint deleted at that moment is accepted, then given up', async () => {
+      const at = now;
+      const row = { id: `dlv_gone_${database.name}`, event_id: `evt_gone_${database.name}`, endpoint_id: 'whep_deleted', status: 'pending' as const, attempts: 0, next_attempt_at: at, lease_owner: null, lease_until: null, last_status_code: null, last_error: null, last_attempt_at: null, last_duration_ms: null, delivered_at: null, created_at: at };
+      await stores[0]!.webhooks.enqueue({ id: row.event_id, type: 'account.created', payload: '{}', created_at: at }, [row]);
+      await worker(stores[0]!, 10).runDue();
+      const stored = await stores[0]!.webhooks.findDelivery('whep_deleted', row.id);
+      assert.equal(stored?.status, 'failed');
+      assert.equal(stored?.last_error, 'WEBHOOK_NOT_FOUND');
+      assert.equal(stored?.attempts, 1);
+    });
+
     test('approval events: written in the approval\'s transaction, sent without the query string', async () => {
       const endpoints = new WebhookEndpoints({ store: stores[0]!, vault, clock, egressAllows: () => true });
       const { secret } = await endpoints.create({ url: `${receiver.url}/approvals`, events: ['approval.requested', 'approval.decided'] });

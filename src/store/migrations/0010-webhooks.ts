@@ -48,7 +48,9 @@ export function webhooksMigration(dialect: StoreDialect): Migration {
         .addColumn('delivered_at', int64)
         .addColumn('created_at', int64, (c) => c.notNull())
         .addForeignKeyConstraint('webhook_deliveries_event_id_fkey', ['event_id'], 'webhook_events', ['id'], (fk) => fk.onDelete('cascade'))
-        .addForeignKeyConstraint('webhook_deliveries_endpoint_id_fkey', ['endpoint_id'], 'webhook_endpoints', ['id'], (fk) => fk.onDelete('cascade'))
+        // No foreign key to the endpoint: an account change queuing a delivery must never fail
+        // because the endpoint was deleted at that moment. Deleting an endpoint deletes its
+        // deliveries; a delivery queued in that instant finds no endpoint and is given up.
         .execute();
       // The worker's poll: pending rows by due time.
       await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();

@@ -106,9 +106,9 @@ async function main(): Promise<void> {
     });
     await stop(nginx);
 
-    log(`${GUARDED}: a second server with a policy on its connection`);
+    log(`${GUARDED}: a second server with a policy on its connection and a webhook endpoint`);
     const guarded = track(await start.toolproxy(origin, FEW_ACCOUNTS));
-    await applyGuardrails(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token);
+    await applyGuardrails(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token, `${origin}/webhooks`);
     await warmAccounts(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token, FEW_ACCOUNTS);
     targets.set(GUARDED, toolproxyTarget(GUARDED, guarded, FEW_ACCOUNTS));
     await runReady();

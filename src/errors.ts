@@ -140,6 +140,11 @@ export const ERROR_CATALOGUE = {
   MCP_OAUTH_INVALID_REDIRECT_URI: [400, 'Redirect URIs must be https, or http on a loopback host, without a fragment, and match a registered one exactly.'],
   MCP_OAUTH_INVALID_CLIENT_METADATA: [400, 'The client metadata is invalid; see error_description.'],
 
+  // Webhooks (docs/webhooks.md)
+  WEBHOOK_NOT_FOUND: [404, 'No webhook endpoint with this id.'],
+  WEBHOOK_INVALID: [422, 'The webhook endpoint is invalid; see details.problems for every problem.'],
+  WEBHOOK_DELIVERY_NOT_FOUND: [404, 'No delivery with this id for this webhook endpoint.'],
+
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
 

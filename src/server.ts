@@ -56,6 +56,9 @@ import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
+import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
+import { approvalWebhooks } from './webhooks/approval-notices.ts';
+import type { DeliveryOptions } from './webhooks/delivery-worker.ts';
 
 export const VERSION = '0.1.0';
 
@@ -68,6 +71,8 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** Webhook endpoints, the event outbox and this instance's delivery worker (src/webhooks). */
+  webhooks: Webhooks;
   /** Calls held for a person's approval (docs/approvals.md). */
   approvals: ApprovalsService;
   /** The audit trail (docs/audit.md): `audit.record(...)` for every credential use and change. */
@@ -91,6 +96,8 @@ export interface ServerOverrides {
   catalogDir?: string;
   /** The tools MCP serves; by default the tools service and executor (ExecutorToolProvider). */
   mcpToolProvider?: McpToolProvider;
+  /** Webhook delivery timing (tests shorten backoff); `start: false` leaves this instance's worker off. */
+  webhookDelivery?: Partial<DeliveryOptions> & { start?: boolean };
   /**
    * Which calls need a person's approval (docs/approvals.md); by default the policies'
    * `require_approval` rule (src/policy/approval-requirement.ts).
@@ -165,7 +172,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       options: { leaseMs: config.oauth.timeoutMs * 3 },
       audit,
     });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, audit });
+    // Webhooks: account events (and, once merged, approvals) go to a durable outbox every instance works.
+    const webhooks = createWebhooks({
+      store,
+      vault,
+      clock,
+      forwarder,
+      egressAllows: (address) => egress.allowsAddress(address),
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+        error: (details, message) => app?.log.error(details, message),
+      },
+      userAgent: `toolproxy-webhooks/${VERSION}`,
+      options: overrides.webhookDelivery,
+    });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, outbox: webhooks.outbox.accounts, audit });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -189,6 +211,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
       orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
+      outbox: webhooks.outbox.accounts,
       audit,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
@@ -224,7 +247,22 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       publicUrl: config.publicUrl,
       responseMaxBytes: config.bodyLimitBytes,
       log: { error: (object, message) => app?.log.error(object, message) },
-      audit,
+      // The audit trail, and the approval.requested / approval.decided webhooks (told the same way).
+      audit: {
+        record: (event) => {
+          audit.record(event);
+          approvalNotices(event);
+        },
+      },
+    });
+    const approvalNotices = approvalWebhooks({
+      load: async (id) => {
+        const row = await approvals.repository.findById(id);
+        return row && approvals.view(row);
+      },
+      publish: (event) => webhooks.outbox.publishApproval(event),
+      clock,
+      log: { error: (details, message) => app?.log.error(details, message) },
     });
     const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? approvalRequirement, maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
@@ -255,6 +293,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
     registerStatementMetric(metrics.registry, store.statements);
+    webhooks.worker.counts.register(metrics.registry);
     registerAuditMetrics(metrics.registry, audit);
     const mcp = createMcp({
       config,
@@ -271,7 +310,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies, webhooks: webhooks.endpoints },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -292,6 +331,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       );
     }
     revocations.start();
+    if (overrides.webhookDelivery?.start !== false) webhooks.start();
     if (catalog.taken.length > 0) {
       ready.log.warn({ connectors: catalog.taken }, 'built-in connectors not installed: custom connectors already use their identifiers');
     }
@@ -338,6 +378,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      webhooks,
       approvals,
       audit,
       async listen(host, port) {
@@ -354,6 +395,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
           stopDraining();
         }
         await revocations.close();
+        await webhooks.close();
         policies.close();
         await relay?.close();
         await usage.close();

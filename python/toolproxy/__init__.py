@@ -37,6 +37,8 @@ from .errors import (  # noqa: E402
 from .management import ApiClients, Connections, Connectors  # noqa: E402
 from .mcp import Mcp  # noqa: E402
 from .policies import EffectivePolicy, Policies, StoredPolicy  # noqa: E402
+from .webhook_endpoints import CreatedWebhookEndpoint, WebhookDelivery, WebhookEndpoint, Webhooks  # noqa: E402
+from .webhooks import VerifiedWebhook, WebhookVerificationError, verify_webhook  # noqa: E402
 from .models import (  # noqa: E402
     ApiClient,
     AppliedConnector,
@@ -120,4 +122,11 @@ __all__ = [
     "openai_responses_tool_output",
     "openai_responses_tools",
     "run_tool_call",
+    "CreatedWebhookEndpoint",
+    "VerifiedWebhook",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Webhooks",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

@@ -13,6 +13,7 @@ from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
 from .policies import Policies
 from .tools import Tools
+from .webhook_endpoints import Webhooks
 
 
 class ToolproxyClient:
@@ -44,6 +45,7 @@ class ToolproxyClient:
         self.policies = Policies(transport)
         #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).
         self.approvals = Approvals(transport)
+        self.webhooks = Webhooks(transport)
 
 
 def _normalize_url(env_url: Optional[str]) -> str:

@@ -7,7 +7,7 @@ import type { AccountFilter, Page, PageRequest, Repositories } from '../store/re
 import type { AccountRow, AccountStatus, TokenRevocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
-import type { AccountEventListener, Actor } from './account-events.ts';
+import { type AccountEvent, type AccountEventListener, type AccountEventOutbox, type Actor, statusChange } from './account-events.ts';
 import { type AccountScope, assertValidScope, inScope, scopeDetails } from './account-scope.ts';
 import { splitAccountValues } from './account-values.ts';
 import { type AccountView, toView } from './account-view.ts';
@@ -63,6 +63,7 @@ export class AccountsService {
   readonly #connections: ConnectionsService;
   readonly #revocations: Revocations | undefined;
   readonly #onEvent: AccountEventListener | undefined;
+  readonly #outbox: AccountEventOutbox | undefined;
   readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
@@ -72,8 +73,10 @@ export class AccountsService {
     changes: ChangeFeed;
     connections: ConnectionsService;
     revocations?: Revocations;
-    /** Lifecycle events (disconnected, deleted), after they committed: audit and webhooks hook in here. */
+    /** Lifecycle events (created, status changed, disconnected, deleted), after they committed: audit and webhooks hook in here. */
     onEvent?: AccountEventListener;
+    /** Lifecycle events written in the change's own transaction (webhooks). */
+    outbox?: AccountEventOutbox;
     /** The audit trail (src/audit): account creation, credentials set, disconnect and delete. */
     audit?: AuditRecorder;
   }) {
@@ -84,6 +87,7 @@ export class AccountsService {
     this.#connections = deps.connections;
     this.#revocations = deps.revocations;
     this.#onEvent = deps.onEvent;
+    this.#outbox = deps.outbox;
     this.#audit = deps.audit;
   }
 
@@ -93,13 +97,19 @@ export class AccountsService {
     assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
     const now = this.#clock();
-    const { account, created } = await this.#store.accounts.getOrCreate({
-      ...this.#newRow(connection, identifier, scope, now),
-      status: 'PENDING_AUTH',
-      credentials: null,
-      api_config: '{}',
-      credentials_version: 0,
+    const { account, created, event } = await this.#store.transaction(async (repos) => {
+      const result = await repos.accounts.getOrCreate({
+        ...this.#newRow(connection, identifier, scope, now),
+        status: 'PENDING_AUTH',
+        credentials: null,
+        api_config: '{}',
+        credentials_version: 0,
+      });
+      const created: AccountEvent | null = result.created ? { type: 'account.created', account: toView(result.account, connection), actor: undefined, at: now } : null;
+      if (created) await this.record(repos, created);
+      return { ...result, event: created };
     });
+    if (event) this.announce(event);
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
     if (created) this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: account.id }, details: { connection: connectionName, status: account.status } });
     return { account: toView(account, connection), created };
@@ -124,12 +134,18 @@ export class AccountsService {
       refresh_lease_until: null,
       granted_scopes: null,
     };
-    if (!(await this.#store.accounts.insert(row))) {
-      throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
-    }
+    const view = toView(row, connection);
+    const event: AccountEvent = { type: 'account.created', account: view, actor: undefined, at: now };
+    const inserted = await this.#store.transaction(async (repos) => {
+      if (!(await repos.accounts.insert(row))) return false;
+      await this.record(repos, event);
+      return true;
+    });
+    if (!inserted) throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
     this.#changes.accountChanged(connectionName, identifier);
     this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: row.id }, details: { connection: connectionName, status: row.status, with_credentials: true } });
-    return toView(row, connection);
+    this.announce(event);
+    return view;
   }
 
   #newRow(connection: LoadedConnection, identifier: string, scope: AccountScope, now: number) {
@@ -152,18 +168,28 @@ export class AccountsService {
   async updateCredentials(ref: AccountRef, values: Record<string, unknown>): Promise<AccountView> {
     const { row, connection } = await this.load(ref);
     const split = splitAccountValues(connection.connector.definition, connection.connector.pattern, values);
-    const updated = await this.#store.accounts.writeCredentials(row.id, row.credentials_version, {
-      credentials: this.#vault.encryptJson(split.credentials, credentialsBinding(row.id)),
-      api_config: JSON.stringify(split.apiConfig),
-      status: 'ACTIVE',
-      token_expires_at: null,
-      now: this.#clock(),
+    const now = this.#clock();
+    const credentials = this.#vault.encryptJson(split.credentials, credentialsBinding(row.id));
+    const written = await this.#store.transaction(async (repos) => {
+      const updated = await repos.accounts.writeCredentials(row.id, row.credentials_version, {
+        credentials,
+        api_config: JSON.stringify(split.apiConfig),
+        status: 'ACTIVE',
+        token_expires_at: null,
+        now,
+      });
+      if (!updated) return undefined;
+      const view = toView(updated, connection);
+      const event = statusChange(row.status, view, now);
+      if (event) await this.record(repos, event);
+      return { view, event };
     });
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
-    if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
+    if (!written) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
     this.#audit?.record({ action: 'credentials.set', target: { type: 'connected_account', id: row.id }, details: { connection: connection.row.name, via: 'api' } });
-    return toView(updated, connection);
+    if (written.event) this.announce(written.event);
+    return written.view;
   }
 
   async get(ref: AccountRef): Promise<AccountView> {
@@ -221,15 +247,17 @@ export class AccountsService {
       if (row.status === 'DISCONNECTED' && row.credentials === null) return toView(row, connection);
       const revocation = this.#revocations?.plan(row, connection) ?? null;
       const now = this.#clock();
-      const updated = await this.#store.transaction(async (repos) => {
+      const event = await this.#store.transaction(async (repos) => {
         const written = await repos.accounts.disconnect(row.id, row.credentials_version, now);
-        if (written) await this.#afterRemoval(repos, row.id, revocation, now);
-        return written;
+        if (!written) return undefined;
+        await this.#afterRemoval(repos, row.id, revocation, now);
+        const disconnected: AccountEvent = { type: 'account.disconnected', account: toView(written, connection), actor, at: now };
+        await this.record(repos, disconnected);
+        return disconnected;
       });
-      if (!updated) continue; // a refresh or a new credential landed meanwhile: read it again
-      const view = toView(updated, connection);
-      this.#committed(connection, row, revocation, { type: 'account.disconnected', account: view, actor, at: now });
-      return view;
+      if (!event) continue; // a refresh or a new credential landed meanwhile: read it again
+      this.#committed(connection, row, revocation, event);
+      return event.account;
     }
     throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being disconnected; try again.' });
   }
@@ -240,16 +268,35 @@ export class AccountsService {
       const { row, connection } = await this.load(ref);
       const revocation = this.#revocations?.plan(row, connection) ?? null;
       const now = this.#clock();
+      const event: AccountEvent = { type: 'account.deleted', account: toView(row, connection), actor, at: now };
       const deleted = await this.#store.transaction(async (repos) => {
         if (!(await repos.accounts.delete(row.id, row.credentials_version))) return false;
         await this.#afterRemoval(repos, row.id, revocation, null);
+        await this.record(repos, event);
         return true;
       });
       if (!deleted) continue;
-      this.#committed(connection, row, revocation, { type: 'account.deleted', account: toView(row, connection), actor, at: now });
+      this.#committed(connection, row, revocation, event);
       return;
     }
     throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account kept changing while it was being deleted; try again.' });
+  }
+
+  /**
+   * Writes an event into the outbox inside the change's transaction (`repos`). The OAuth flow and
+   * hosted links write accounts in their own transactions and record their events here too.
+   */
+  async record(repos: Repositories, event: AccountEvent): Promise<void> {
+    await this.#outbox?.write(repos, event);
+  }
+
+  /**
+   * After the commit: tells the listener (the audit trail) and lets the outbox send at once.
+   * Listeners return at once and never throw.
+   */
+  announce(event: AccountEvent): void {
+    this.#onEvent?.(event);
+    this.#outbox?.committed();
   }
 
   async #afterRemoval(repos: Repositories, accountId: string, revocation: TokenRevocationRow | null, retireAt: number | null): Promise<void> {
@@ -261,7 +308,7 @@ export class AccountsService {
     this.#changes.accountChanged(connection.row.name, row.identifier);
     if (revocation) this.#revocations?.kick(revocation.id);
     this.#audit?.record({ action: event.type, target: { type: 'connected_account', id: row.id }, actor: event.actor, at: event.at, details: { connection: connection.row.name, grant_revocation_queued: revocation !== null } });
-    this.#onEvent?.(event);
+    this.announce(event);
   }
 
   async load(ref: AccountRef): Promise<{ row: AccountRow; connection: LoadedConnection }> {

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
 import type { AccountScope } from './account-scope.ts';
+import { statusChange } from './account-events.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
 
 /** Checks submitted credentials with a test call before they are stored (connector `verify`, ext). */
@@ -164,10 +165,14 @@ export class AuthorizationLinks {
         now,
       });
       if (!written) throw new ToolproxyError('LINK_USED', { message: 'The account changed while this form was open. Ask for a new link.' });
-      return written;
+      const view = toView(written, connection);
+      const event = statusChange(account.status, view, now, { type: 'hosted_link', id: context.sessionId });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
     this.#audit?.record({ action: 'credentials.set', actor: { type: 'hosted_link', id: context.sessionId }, target: { type: 'connected_account', id: account.id }, details: { connection: connection.row.name, via: 'hosted_link' } });
-    return { account: toView(updated, connection), redirectUrl: context.redirectUrl };
+    if (updated.event) this.#accounts.announce(updated.event);
+    return { account: updated.view, redirectUrl: context.redirectUrl };
   }
 }

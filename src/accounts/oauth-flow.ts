@@ -11,6 +11,7 @@ import type { AuthorizationSessionRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
 import { splitAccountValues } from './account-values.ts';
+import { statusChange } from './account-events.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
 import type { LinkContext } from './authorization-links.ts';
 
@@ -148,11 +149,15 @@ export class OAuthFlow {
         now,
       });
       if (!updated) throw new ToolproxyError('LINK_USED', { message: 'The account changed during authorization. Ask for a new link.' });
-      return updated;
+      const view = toView(updated, connection);
+      const event = statusChange(account.status, view, now, { type: 'hosted_link', id: session.id });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
     this.#audit?.record({ action: 'credentials.set', actor: { type: 'hosted_link', id: session.id }, target: { type: 'connected_account', id: account.id }, details: { connection: connection.row.name, via: 'oauth', status } });
-    return { account: toView(written, connection), redirect: await this.#nextStop(session), cookieName };
+    if (written.event) this.#accounts.announce(written.event);
+    return { account: written.view, redirect: await this.#nextStop(session), cookieName };
   }
 
   /**
@@ -166,10 +171,17 @@ export class OAuthFlow {
     const { row, connection } = await this.#accounts.load({ id: session.account_id });
     if (row.identifier !== identifier) throw new ToolproxyError('USER_VERIFICATION_MISMATCH');
     if (!(await this.#store.authorizationSessions.completeVerification(session.id, now))) throw new ToolproxyError('AUTH_REQUEST_NOT_FOUND');
-    const updated = row.status === 'PENDING_VERIFICATION' ? await this.#store.accounts.setStatus(row.id, 'ACTIVE', now) : row;
-    if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
+    const verified = await this.#store.transaction(async (repos) => {
+      const updated = row.status === 'PENDING_VERIFICATION' ? await repos.accounts.setStatus(row.id, 'ACTIVE', now) : row;
+      if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND');
+      const view = toView(updated, connection);
+      const event = statusChange(row.status, view, now, { type: 'hosted_link', id: session.id });
+      if (event) await this.#accounts.record(repos, event);
+      return { view, event };
+    });
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    return { account: toView(updated, connection), redirectUrl: session.redirect_url };
+    if (verified.event) this.#accounts.announce(verified.event);
+    return { account: verified.view, redirectUrl: session.redirect_url };
   }
 
   async #nextStop(session: AuthorizationSessionRow): Promise<string | undefined> {

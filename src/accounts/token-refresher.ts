@@ -11,7 +11,9 @@ import { ToolproxyError } from '../errors.ts';
 import type { AccountRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Vault } from '../vault/vault.ts';
+import { type AccountEventListener, type AccountEventOutbox, statusChange } from './account-events.ts';
 import { credentialsBinding } from './accounts-service.ts';
+import { toView } from './account-view.ts';
 
 export interface RefreshTarget {
   accountId: string;
@@ -25,6 +27,8 @@ export interface FreshTokens {
   accessToken: string;
   expiresAt: number | null;
 }
+
+const REFRESHER = { type: 'system', id: 'token-refresher' } as const;
 
 /**
  * Keeps OAuth access tokens fresh, refreshing each account at most once at a time across the
@@ -47,6 +51,8 @@ export class TokenRefresher {
   readonly #windowMs: number;
   readonly #leaseMs: number;
   readonly #orphaned: OrphanedTokens | undefined;
+  readonly #onEvent: AccountEventListener | undefined;
+  readonly #outbox: AccountEventOutbox | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
   readonly #audit: AuditRecorder | undefined;
@@ -63,6 +69,10 @@ export class TokenRefresher {
     leaseMs: number;
     /** Tokens refreshed for an account deleted or disconnected meanwhile: to be revoked (O17). */
     orphaned?: OrphanedTokens;
+    /** `account.status_changed` (ACTIVE → EXPIRED) once a refused refresh is stored. */
+    onEvent?: AccountEventListener;
+    /** The same event, written in the transaction that marks the account EXPIRED (webhooks). */
+    outbox?: AccountEventOutbox;
     /** The audit trail: one `credentials.refresh` entry per call to the token endpoint, with its outcome. */
     audit?: AuditRecorder;
   }) {
@@ -75,6 +85,8 @@ export class TokenRefresher {
     this.#windowMs = deps.windowMs;
     this.#leaseMs = deps.leaseMs;
     this.#orphaned = deps.orphaned;
+    this.#onEvent = deps.onEvent;
+    this.#outbox = deps.outbox;
     this.#audit = deps.audit;
   }
 
@@ -133,7 +145,7 @@ export class TokenRefresher {
       // Race recovery: if the stored tokens changed while we asked, a sibling rotated them.
       const latest = await this.#read(target);
       if (latest.credentials_version !== row.credentials_version) return this.#fresh(latest);
-      await this.#store.accounts.setStatus(row.id, 'EXPIRED', this.#clock());
+      await this.#expire(row, connection);
       this.#changes.accountChanged(target.connectionName, target.identifier);
       throw error;
     }
@@ -154,6 +166,24 @@ export class TokenRefresher {
       return this.#fresh(latest);
     }
     return { accessToken: tokens.credentials.access_token, expiresAt: tokens.expiresAt };
+  }
+
+  /** EXPIRED, with its `account.status_changed` event in the same transaction when anyone listens. */
+  async #expire(row: AccountRow, connection: LoadedConnection): Promise<void> {
+    const now = this.#clock();
+    if (!this.#outbox && !this.#onEvent) {
+      await this.#store.accounts.setStatus(row.id, 'EXPIRED', now);
+      return;
+    }
+    const event = await this.#store.transaction(async (repos) => {
+      const expired = await repos.accounts.setStatus(row.id, 'EXPIRED', now);
+      const changed = expired && statusChange(row.status, toView(expired, connection), now, REFRESHER);
+      if (changed) await this.#outbox?.write(repos, changed);
+      return changed;
+    });
+    if (!event) return;
+    this.#onEvent?.(event);
+    this.#outbox?.committed();
   }
 
   #audited(row: AccountRow, target: RefreshTarget, outcome: string): void {

@@ -14,6 +14,7 @@ import { registerApprovals } from './approvals.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
 import { registerTools } from './tools.ts';
+import { registerWebhooks } from './webhooks.ts';
 import { sanitize } from './table.ts';
 import { cliVersion } from './version.ts';
 
@@ -45,6 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerMcp(program, io);
   registerPolicies(program, io);
   registerApprovals(program, io);
+  registerWebhooks(program, io);
   registerKeys(program, io);
   registerAudit(program, io);
 

@@ -46,6 +46,8 @@ import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { toolRoutes } from './routes/tools.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookEndpoints } from '../webhooks/endpoints-service.ts';
 import { sharedSchemas } from './schemas.ts';
 
 export interface AppServices {
@@ -73,6 +75,8 @@ export interface AppServices {
   policies?: PoliciesService;
   /** Calls held for a person's approval (docs/approvals.md). */
   approvals?: ApprovalsService;
+  /** Webhook endpoints and their deliveries (src/webhooks). */
+  webhooks?: WebhookEndpoints;
 }
 
 export interface AppOptions {
@@ -158,6 +162,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
     if (services.policies) policyRoutes(api, services.policies);
     if (services.approvals) approvalRoutes(api, services.approvals);
+    if (services.webhooks) webhookRoutes(api, services.webhooks);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

@@ -15,6 +15,7 @@ import type { Database } from './schema.ts';
 import { secretsRepository } from './secrets-repository.ts';
 import { tokenRevocationsRepository } from './token-revocations-repository.ts';
 import { toolsRepository } from './tools-repository.ts';
+import { webhooksRepository } from './webhooks-repository.ts';
 
 /**
  * The repositories over `db`, which may be the store's Kysely instance or a transaction.
@@ -35,5 +36,6 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     mcpConfigs: mcpConfigsRepository(db),
     mcpAuthorization: mcpAuthorizationRepository(db),
     policies: policiesRepository(db, dialect),
+    webhooks: webhooksRepository(db, dialect),
   };
 }

@@ -20,6 +20,7 @@ import type { McpAuthorizationRepository } from './mcp-authorization-repository.
 import type { McpConfigRepository } from './mcp-configs-repository.ts';
 import type { Page, PageRequest } from './pagination.ts';
 import type { PolicyRepository } from './policies-repository.ts';
+import type { WebhookRepository } from './webhooks-repository.ts';
 
 /**
  * What the services may ask of the database. One repository per table; no HTTP, no business
@@ -47,6 +48,8 @@ export interface Repositories {
   mcpAuthorization: McpAuthorizationRepository;
   /** Connection and account policies, rate-limit buckets (src/policy). */
   policies: PolicyRepository;
+  /** Webhook endpoints, events and the delivery outbox (src/webhooks). */
+  webhooks: WebhookRepository;
 }
 
 // Paging types live with the paging code; every repository's callers import them from here too.

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { WebhookDeliveryTable, WebhookEndpointTable, WebhookEventTable } from './webhooks-schema.ts';
 
 /**
  * The database as Kysely sees it. The same schema runs on SQLite (embedded default) and on
@@ -28,6 +29,9 @@ export interface Database {
   account_policies: AccountPolicyTable;
   policy_rate_buckets: PolicyRateBucketTable;
   approvals: ApprovalTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export interface ConnectorTable {

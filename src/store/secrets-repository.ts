@@ -14,6 +14,7 @@ export const SECRET_COLUMNS = [
   { table: 'token_revocations', column: 'token' },
   { table: 'approvals', column: 'headers' },
   { table: 'approvals', column: 'body' },
+  { table: 'webhook_endpoints', column: 'secret' },
 ] as const satisfies readonly SecretColumn[];
 
 export function secretsRepository(db: Kysely<Database>): SecretRepository {

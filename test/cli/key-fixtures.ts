@@ -33,6 +33,14 @@ export async function seedSecrets(store: Store, vault: Vault, accounts: number):
       token_type_hint: 'refresh_token', attempts: 1, next_attempt_at: Date.now() + 86_400_000, lease_owner: null, lease_until: null, last_error: 'OAUTH_PROVIDER_UNAVAILABLE', created_at: Date.now(),
     });
     seeded.push({ table: 'token_revocations', column: 'token', id: revocationId, plaintext: token });
+    // A webhook endpoint's signing secret.
+    const endpointId = `whep_${connection.id.slice(5)}`;
+    const signingSecret = `whsec_${Buffer.from(endpointId).toString('base64')}`;
+    await repos.webhooks.insertEndpoint({
+      id: endpointId, url: 'https://hooks.example.com/tp', description: '', events: '[]', enabled: 1,
+      secret: vault.encrypt(signingSecret, { table: 'webhook_endpoints', rowId: endpointId, column: 'secret' }), created_at: Date.now(), updated_at: Date.now(),
+    });
+    seeded.push({ table: 'webhook_endpoints', column: 'secret', id: endpointId, plaintext: signingSecret });
     for (let i = 0; i < accounts; i++) {
       const row = accountRow(connection.id, `user_${i}`, { status: 'ACTIVE', credentials_version: 1 });
       const plaintext = JSON.stringify({ api_key: `sk_${i}_${row.id}` });

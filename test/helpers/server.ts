@@ -83,6 +83,8 @@ export async function startTestServer(
     approvalRequirement?: ApprovalRequirement;
     /** The audit trail's queue and timing, and a wrapper around its repository (e.g. one that blocks). */
     audit?: ServerOverrides['audit'];
+    /** Webhook delivery timing, or `start: false` for an instance whose worker stays off. */
+    webhookDelivery?: ServerOverrides['webhookDelivery'];
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
@@ -116,6 +118,7 @@ export async function startTestServer(
       ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
       ...(options.approvalRequirement ? { approvalRequirement: options.approvalRequirement } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.webhookDelivery ? { webhookDelivery: options.webhookDelivery } : {}),
     },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);

@@ -17,7 +17,15 @@ export async function statementCounts(server: TestServer, token: string): Promis
 
 /**
  * Statements written off the request path, in batches on a timer: the request log, the
- * last-used flush, and the audit trail's batch (a transaction: its begin and commit name no table).
+ * last-used flush, the audit trail's batch (a transaction: its begin and commit name no table),
+ * and the webhook delivery worker (its poll of the outbox every 2 s, attempts, hourly prune).
  */
 export const isBackgroundStatement = (key: string): boolean =>
-  key.endsWith(' request_log') || key === 'update connected_accounts' || key.endsWith(' audit_entries') || key.endsWith(' audit_chain') || key === 'begin ' || key === 'commit ';
+  key.endsWith(' request_log') ||
+  key === 'update connected_accounts' ||
+  key.endsWith(' audit_entries') ||
+  key.endsWith(' audit_chain') ||
+  key.endsWith(' webhook_deliveries') ||
+  key.endsWith(' webhook_events') ||
+  key === 'begin ' ||
+  key === 'commit ';

@@ -7,6 +7,7 @@ import { Connectors } from './connectors.ts';
 import { Tools } from './tools.ts';
 import { Mcp } from './mcp.ts';
 import { Policies } from './policies.ts';
+import { Webhooks } from './webhooks.ts';
 import { Transport } from './transport.ts';
 
 export const SDK_VERSION = '0.1.0';
@@ -48,6 +49,8 @@ export class ToolproxyClient {
   readonly policies: Policies;
   /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
   readonly approvals: Approvals;
+  /** Webhook endpoints and deliveries (verify deliveries with `verifyWebhook`). */
+  readonly webhooks: Webhooks;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -74,6 +77,7 @@ export class ToolproxyClient {
     this.mcp = new Mcp(transport);
     this.policies = new Policies(transport);
     this.approvals = new Approvals(transport);
+    this.webhooks = new Webhooks(transport);
   }
 }
 

@@ -76,6 +76,10 @@ export const SERVER_ERROR_CODES = [
   'POLICY_WIDENS',
   'POLICY_DENIED',
   'RATE_LIMITED',
+  'WEBHOOK_NOT_FOUND',
+  'WEBHOOK_INVALID',
+  'WEBHOOK_DELIVERY_NOT_FOUND',
+  'UPSTREAM_ADDRESS_FORBIDDEN',
   'NOT_SUPPORTED',
   'AUDIT_UNAVAILABLE',
   'AUDIT_RANGE_INVALID',
@@ -86,7 +90,15 @@ export const SERVER_ERROR_CODES = [
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 /** Codes the SDK itself raises, for failures that never got an answer from the server. */
-export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'UNEXPECTED_RESPONSE' | 'UPSTREAM_HTTP_ERROR';
+export type ClientErrorCode =
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'UNEXPECTED_RESPONSE'
+  | 'UPSTREAM_HTTP_ERROR'
+  // verifyWebhook (webhook-verify.ts)
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE'
+  | 'WEBHOOK_HEADERS_MISSING';
 
 export type ErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
 

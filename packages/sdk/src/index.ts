@@ -28,6 +28,8 @@ export * from './adapters/index.ts';
 export { type EffectivePolicy, Policies, type PolicyDocument, type StoredPolicy } from './policies.ts';
 export { type Approval, type ApprovalDecision, type ApprovalExecution, type ApprovalRequest, Approvals, type ApprovalStatus } from './approvals.ts';
 export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
+export { Webhooks, type WebhookDelivery, type WebhookEndpoint, type WebhookEndpointInput, type WebhookEventType } from './webhooks.ts';
+export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './webhook-verify.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
 export { encodeQuery } from './proxy-request.ts';

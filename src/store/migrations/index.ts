@@ -9,6 +9,7 @@ import { toolsMigration } from './0006-tools.ts';
 import { mcpMigration } from './0007-mcp.ts';
 import { policiesMigration } from './0008-policies.ts';
 import { auditMigration } from './0009-audit.ts';
+import { webhooksMigration } from './0010-webhooks.ts';
 import { approvalsMigration } from './0012-approvals.ts';
 
 /**
@@ -27,6 +28,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0007-mcp': mcpMigration(dialect),
     '0008-policies': policiesMigration(dialect),
     '0009-audit': auditMigration(dialect),
+    '0010-webhooks': webhooksMigration(dialect),
     '0012-approvals': approvalsMigration(dialect),
   };
 }

@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Actor } from '../actor.ts';
 import { CallerGoneError } from '../proxy/call-control.ts';
-import { ConcurrencyLimitError } from '../proxy/concurrency-limiter.ts';
 import type { ProxyPipeline } from '../proxy/pipeline.ts';
 import { proxyRequest } from '../proxy/proxy-request.ts';
 import { RelaySink } from '../proxy/sinks.ts';
 import { toToolproxyError } from './error-handler.ts';
+import { retryAfterOf } from './routes/proxy.ts';
 
 /** Fastify's own media-type check (the one its body handling uses), so both doors agree on what is valid. */
 const ContentType = createRequire(import.meta.url)('fastify/lib/content-type.js') as { from(header: string): { isValid: boolean } };
@@ -119,7 +119,8 @@ function answerError(response: ServerResponse, error: unknown, log: FastifyBaseL
     return;
   }
   const payload = JSON.stringify(mapped.toBody());
-  if (error instanceof ConcurrencyLimitError) response.setHeader('retry-after', String(error.retryAfterSeconds));
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) response.setHeader('retry-after', retryAfter);
   response.setHeader('x-toolproxy-error', mapped.code);
   response.setHeader('content-type', 'application/json; charset=utf-8');
   response.setHeader('content-length', Buffer.byteLength(payload));

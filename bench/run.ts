@@ -3,7 +3,9 @@ import { cpus as osCpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildServers } from './lib/build.ts';
 import { warmAccounts } from './lib/clients.ts';
+import { doorTargets } from './lib/doors.ts';
 import { checkForwarding } from './lib/forwarding-check.ts';
+import { applyGuardrails, GUARDED } from './lib/guardrails.ts';
 import { measureMemory, memoryVerdicts } from './lib/memory.ts';
 import { ensureNginx, startNginx } from './lib/nginx.ts';
 import { noisyNeighbour, noisyNeighbourVerdict } from './lib/noisy-neighbour.ts';
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       ['yardstick', { name: 'yardstick', url: `http://127.0.0.1:${yardstick.ready.port}/v1/customers`, env: same, pids: () => yardstick.pids() }],
       ['toolproxy', toolproxyTarget('toolproxy', toolproxy, FEW_ACCOUNTS)],
       ['nginx', { name: 'nginx', url: `http://127.0.0.1:${nginx.port}/v1/customers`, env: same, pids: () => nginx.pids() }],
+      ...doorTargets(toolproxy),
     ]);
 
     // Pre-flight: the references must be correct forwarding proxies (lib/forwarding-check.ts).
@@ -102,6 +105,14 @@ async function main(): Promise<void> {
       accounts: FEW_ACCOUNTS, connections: rate.connections, delayMs: rate.delayMs!, seconds: settings.seconds, rounds: settings.rounds, wrkCpus,
     });
     await stop(nginx);
+
+    log(`${GUARDED}: a second server with a policy on its connection`);
+    const guarded = track(await start.toolproxy(origin, FEW_ACCOUNTS));
+    await applyGuardrails(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token);
+    await warmAccounts(`http://127.0.0.1:${guarded.ready.port}`, guarded.ready.token, FEW_ACCOUNTS);
+    targets.set(GUARDED, toolproxyTarget(GUARDED, guarded, FEW_ACCOUNTS));
+    await runReady();
+    await stop(guarded);
 
     log(`${MANY}: seeding through the store and the vault`);
     const many = track(await start.toolproxy(origin, settings.manyAccounts));

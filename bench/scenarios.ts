@@ -1,3 +1,5 @@
+import { DOORS } from './lib/doors.ts';
+import { GUARDED } from './lib/guardrails.ts';
 import type { LoadScenario } from './lib/scenarios.ts';
 import type { Settings } from './lib/settings.ts';
 
@@ -9,6 +11,7 @@ import type { Settings } from './lib/settings.ts';
  *   nginx       nginx injecting the same header (lib/nginx.ts)
  *   toolproxy   the real server, SQLite, 10 accounts, as shipped (request log, metrics, app tokens)
  *   toolproxy (N accounts)   the same with BENCH_MANY_ACCOUNTS accounts, all of them warm
+ *   toolproxy (guardrails on)   the same with a policy on its connection (lib/guardrails.ts)
  * To add a line: start its target in run.ts (a server, a URL and its request shape: TP_METHOD,
  * TP_BODY… of wrk/proxy.lua) and add an entry here. Every target gets CPU per call measured
  * (`metric: 'cpuPerCall'`, e.g. `compare: 'ratio', atMost: 1.3` for "≤ 1.3× the CPU of …").
@@ -54,6 +57,28 @@ export function loadScenarios(settings: Settings, many: string): LoadScenario[] 
       checks: [
         { label: `p99 added over the yardstick at ~${settings.rate} req/s`, subject: 'toolproxy', baseline: 'yardstick', metric: 'p99', compare: 'added', atMost: 1000 },
         { label: `yardstick's p99 added over direct at ~${settings.rate} req/s`, subject: 'yardstick', baseline: 'direct', metric: 'p99', compare: 'added' },
+      ],
+    },
+    {
+      // Issue 12: a tool call against a raw /proxy call for the same upstream request; issue 13:
+      // an MCP tools/call against execute_tool.
+      name: 'front doors, 32 connections',
+      targets: [DOORS.proxy, DOORS.tool, DOORS.mcp],
+      connections: 32,
+      checks: [
+        { label: 'execute_tool / /proxy CPU per call', subject: DOORS.tool, baseline: DOORS.proxy, metric: 'cpuPerCall', compare: 'ratio', atMost: 1.3 },
+        { label: 'execute_tool / /proxy req/s', subject: DOORS.tool, baseline: DOORS.proxy, metric: 'rps', compare: 'ratio' },
+        { label: 'MCP tools/call / execute_tool CPU per call', subject: DOORS.mcp, baseline: DOORS.tool, metric: 'cpuPerCall', compare: 'ratio' },
+        { label: 'MCP tools/call / execute_tool req/s', subject: DOORS.mcp, baseline: DOORS.tool, metric: 'rps', compare: 'ratio' },
+      ],
+    },
+    {
+      name: 'guardrails',
+      targets: ['toolproxy', GUARDED],
+      connections: 32,
+      checks: [
+        { label: `${GUARDED} / off req/s, 32 connections`, subject: GUARDED, baseline: 'toolproxy', metric: 'rps', compare: 'ratio', atLeast: 0.95 },
+        { label: `${GUARDED} / off CPU per call, 32 connections`, subject: GUARDED, baseline: 'toolproxy', metric: 'cpuPerCall', compare: 'ratio' },
       ],
     },
     {

@@ -5,7 +5,11 @@ export type Change =
   | { kind: 'account'; connectionName: string; identifier: string }
   | { kind: 'config' }
   /** An MCP server config was updated or deleted (its mappings, hence its tools, may differ). */
-  | { kind: 'mcp_config'; configId: string };
+  | { kind: 'mcp_config'; configId: string }
+  /** A connection's or an account's policy was set or deleted (src/policy). */
+  | { kind: 'policy' }
+  /** An approval was decided (approved or denied): a caller waiting for it re-reads it (src/approvals). */
+  | { kind: 'approval'; approvalId: string };
 
 /**
  * Change notifications, so caches (the proxy's resolved accounts) drop what a write made stale.
@@ -35,6 +39,26 @@ export class ChangeFeed {
     this.#publish?.({ kind: 'mcp_config', configId });
   }
 
+  /** A policy was set or deleted: the policies' cache reloads. */
+  policyChanged(): void {
+    this.#events.emit('policy');
+    this.#publish?.({ kind: 'policy' });
+  }
+
+  onPolicyChanged(listener: () => void): void {
+    this.#events.on('policy', listener);
+  }
+
+  /** An approval was approved or denied. */
+  approvalDecided(approvalId: string): void {
+    this.#events.emit('approval', approvalId);
+    this.#publish?.({ kind: 'approval', approvalId });
+  }
+
+  onApprovalDecided(listener: (approvalId: string) => void): void {
+    this.#events.on('approval', listener);
+  }
+
   onMcpConfigChanged(listener: (configId: string) => void): void {
     this.#events.on('mcp_config', listener);
   }
@@ -60,6 +84,8 @@ export class ChangeFeed {
   emitLocally(change: Change): void {
     if (change.kind === 'account') this.#events.emit('account', change.connectionName, change.identifier);
     else if (change.kind === 'mcp_config') this.#events.emit('mcp_config', change.configId);
+    else if (change.kind === 'policy') this.#events.emit('policy');
+    else if (change.kind === 'approval') this.#events.emit('approval', change.approvalId);
     else this.#events.emit('config');
   }
 }

@@ -27,6 +27,8 @@ export interface Config {
   egressAllowCidrs: readonly string[];
   /** Proxy request log retention; maxRows 0 turns the log off. */
   requestLog: { maxRows: number; maxAgeMs: number };
+  /** The audit trail (docs/audit.md): retention (0 keeps every entry) and how long a proxied call waits for a full queue. */
+  audit: { retentionMs: number; holdMs: number };
   /** Static bearer token for GET /metrics (scrapers); unset: /metrics takes an app token. */
   metricsToken: string | undefined;
   bootstrapClient: { clientId: string; clientSecret: string } | undefined;
@@ -42,10 +44,14 @@ export interface Config {
   allowedRedirectOrigins: readonly string[];
   /** MCP endpoint: Host header values accepted besides the public URL's (DNS-rebinding check). */
   mcpAllowedHosts: readonly string[];
+  /** Tool execution: the answer buffered from the upstream, and the answer handed back (cut with a note beyond it). */
+  tools: { responseMaxBytes: number; outputMaxBytes: number };
   /** Look of the dashboard and the hosted pages. */
   brand: { name: string; color: string; logoUrl: string | undefined };
   /** After SIGTERM, connections still open this long after the drain began are closed. */
   shutdownDeadlineMs: number;
+  /** Human approval (docs/approvals.md): how long a pending approval waits for a decision. */
+  approvals: { ttlMs: number };
 }
 
 export class ConfigError extends Error {
@@ -84,6 +90,8 @@ export const SETTINGS = [
   ['TOOLPROXY_EGRESS_ALLOW_CIDRS', '(unset: public addresses only)', 'Comma-separated CIDRs (10.0.0.0/8,fd00::/8) of private upstreams the proxy may call; everything but public unicast is refused otherwise.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_ROWS', '100000', 'Proxy calls kept in the request log (oldest deleted first); 0 turns the log off.'],
   ['TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', '168', 'Proxy calls older than this are deleted from the request log.'],
+  ['TOOLPROXY_AUDIT_RETENTION_DAYS', '0', 'Audit entries older than this many days are removed, oldest first, keeping a checkpoint so the chain still verifies; 0 keeps every entry.'],
+  ['TOOLPROXY_AUDIT_HOLD_MS', '2000', 'How long a proxied call waits when the audit trail cannot keep up before it is refused with 503 AUDIT_UNAVAILABLE.'],
   ['TOOLPROXY_METRICS_TOKEN', '(unset: an app token)', 'Static bearer token (at least 16 characters) that GET /metrics accepts, for Prometheus scrapers.'],
   ['TOOLPROXY_TLS_CERT_FILE', '(unset: plain HTTP)', 'PEM certificate (chain) to serve HTTPS; set together with TOOLPROXY_TLS_KEY_FILE.'],
   ['TOOLPROXY_TLS_KEY_FILE', '(unset: plain HTTP)', 'PEM private key for TOOLPROXY_TLS_CERT_FILE.'],
@@ -91,11 +99,14 @@ export const SETTINGS = [
   ['TOOLPROXY_OAUTH_TIMEOUT_MS', '10000', 'Timeout of calls to OAuth token and revocation endpoints.'],
   ['TOOLPROXY_ALLOWED_REDIRECT_ORIGINS', '(unset: none)', 'Comma-separated origins (https://app.example.com) that redirect_url and user_verify_url may point to.'],
   ['TOOLPROXY_MCP_ALLOWED_HOSTS', '(unset: the public URL\'s host only)', 'Comma-separated Host header values (mcp.internal:8080) the MCP endpoint accepts besides TOOLPROXY_PUBLIC_URL\'s host, for a proxy that rewrites Host. Anything else is refused (DNS-rebinding protection).'],
+  ['TOOLPROXY_TOOL_RESPONSE_MAX_BYTES', '10485760', 'Most of an upstream answer a tool call reads; beyond it the rest is not downloaded and the answer is marked truncated.'],
+  ['TOOLPROXY_TOOL_OUTPUT_MAX_BYTES', '100000', 'Largest tool answer (as JSON) handed back to the caller or model; longer ones are cut (largest arrays first) with a note saying what was cut. At least 1024.'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_ID', '(unset: generated)', 'Fix the bootstrap API client id (with the secret below).'],
   ['TOOLPROXY_BOOTSTRAP_CLIENT_SECRET', '(unset: generated)', 'Fix the bootstrap API client secret (at least 32 characters).'],
   ['TOOLPROXY_BRAND_NAME', 'toolproxy', 'Name shown on the dashboard and the hosted authorization pages.'],
   ['TOOLPROXY_BRAND_COLOR', '#4f46e5', 'Accent colour of the dashboard and hosted pages (#rgb or #rrggbb).'],
   ['TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', '25', 'On SIGTERM/SIGINT the server stops accepting connections, answers what is in flight with connection: close and closes idle connections at once; connections still open after this many seconds are closed. Keep it below the orchestrator\'s grace period (30 s by default in Kubernetes and Docker).'],
+  ['TOOLPROXY_APPROVAL_TTL_SECONDS', '3600', 'How long a call held for human approval waits for a decision before it expires (docs/approvals.md).'],
   ['TOOLPROXY_BRAND_LOGO_URL', '(unset: no logo)', 'Logo for the dashboard and hosted pages: an https:// URL (only its origin is allowed to load images) or a data:image/… URI.'],
 ] as const;
 
@@ -232,6 +243,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       maxRows: integer('TOOLPROXY_REQUEST_LOG_MAX_ROWS', 100_000, 0, 100_000_000),
       maxAgeMs: integer('TOOLPROXY_REQUEST_LOG_MAX_AGE_HOURS', 168, 1, 24 * 366) * 3_600_000,
     },
+    audit: {
+      retentionMs: integer('TOOLPROXY_AUDIT_RETENTION_DAYS', 0, 0, 36_500) * 86_400_000,
+      holdMs: integer('TOOLPROXY_AUDIT_HOLD_MS', 2_000, 0, 60_000),
+    },
     metricsToken: metricsToken(env.TOOLPROXY_METRICS_TOKEN, problems),
     bootstrapClient,
     oauth: {
@@ -241,8 +256,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     allowedRedirectOrigins,
     mcpAllowedHosts,
     tls,
+    tools: {
+      responseMaxBytes: integer('TOOLPROXY_TOOL_RESPONSE_MAX_BYTES', 10 * 1_048_576, 1024, 1024 * 1_048_576),
+      outputMaxBytes: integer('TOOLPROXY_TOOL_OUTPUT_MAX_BYTES', 100_000, 1024, 100 * 1_048_576),
+    },
     brand: { name: brandName, color: brandColor.toLowerCase(), logoUrl },
     shutdownDeadlineMs: integer('TOOLPROXY_SHUTDOWN_DEADLINE_SECONDS', 25, 0, 3600) * 1000,
+    approvals: { ttlMs: integer('TOOLPROXY_APPROVAL_TTL_SECONDS', 3600, 60, 7 * 24 * 3600) * 1000 },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -251,12 +271,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   Object.freeze(config.proxyLimits);
   Object.freeze(config.egressAllowCidrs);
   Object.freeze(config.requestLog);
+  Object.freeze(config.audit);
   Object.freeze(config.oauth);
   Object.freeze(config.allowedRedirectOrigins);
   Object.freeze(config.mcpAllowedHosts);
   if (config.tls) Object.freeze(config.tls);
   if (config.bootstrapClient) Object.freeze(config.bootstrapClient);
   Object.freeze(config.brand);
+  Object.freeze(config.tools);
+  Object.freeze(config.approvals);
   return Object.freeze(config);
 }
 

@@ -84,12 +84,32 @@ export const ERROR_CATALOGUE = {
   UPSTREAM_ERROR: [502, 'The upstream API sent an invalid response or closed the connection.'],
   CONCURRENCY_LIMIT_EXCEEDED: [429, 'Too many calls in flight for this connected account or connection, and no place to wait for a slot (details.limit says which). Retry after the Retry-After delay.'],
 
+  // Policies (docs/policies.md)
+  POLICY_INVALID: [422, 'The policy is invalid or contradicts itself; see details for every problem.'],
+  POLICY_WIDENS: [422, "A connected account's or MCP token's policy may only narrow its connection's; see details for every rule that would widen it."],
+  POLICY_DENIED: [403, "The connection's policy does not allow this call (details.rule names the rule); nothing was sent upstream."],
+  RATE_LIMITED: [429, "The connected account's rate limit (its policy's rate_limit) is used up; nothing was sent upstream. Retry after the Retry-After delay."],
+  // Human approval (docs/approvals.md)
+  APPROVAL_REQUIRED: [403, 'A policy rule requires a person to approve this call; nothing was sent upstream. details.approval_id names the approval, details.approval_url where to decide it and details.expires_at until when. Send x-toolproxy-approval-wait to hold the call for the decision instead.'],
+  APPROVAL_DENIED: [403, 'A person denied this call; nothing was sent upstream.'],
+  APPROVAL_NOT_FOUND: [404, 'No approval with this id.'],
+  APPROVAL_EXPIRED: [410, 'The approval expired before anyone decided it; the call was not sent. Make the call again to ask anew.'],
+  APPROVAL_ALREADY_DECIDED: [409, 'The approval was already approved or denied; a decision cannot be changed.'],
+  APPROVAL_USED: [409, 'The approved call has already run (or is running); an approval runs its call once.'],
+  APPROVAL_PENDING: [409, 'Nobody has decided the approval yet: approve it before executing it.'],
+
   // Tools (docs/tools.md)
   TOOL_NOT_FOUND: [404, 'No tool with this name. List tools with GET /api/v1/tools.'],
   TOOL_INVALID: [422, 'The tool definition is invalid; see details for every problem.'],
   TOOL_EXISTS: [409, 'A tool with this name already exists; tool names are unique across connectors.'],
   TOOL_BUILT_IN: [409, 'Built-in tools are read-only, and custom tools can only be added to custom connectors. Create a custom connector to add tools.'],
   TOOL_INPUT_INVALID: [400, 'The tool input is invalid; see details.problems for every problem, each with the JSON pointer of the offending property.'],
+  TOOL_CONNECTION_MISMATCH: [400, "The tool belongs to another connector than the connected account's connection. Call it with an account on a connection of the tool's connector (GET /api/v1/tools/scoped lists them)."],
+  TOOL_UNAUTHORIZED: [424, "The upstream API refused the user's credentials (HTTP 401): the authorization was revoked or no longer covers this call. Send the user a new authorization link (POST /api/v1/connected_accounts/magic_link)."],
+  TOOL_FORBIDDEN: [424, 'The upstream API refused this call for the user (HTTP 403): a missing scope or permission. details.body is its answer.'],
+  TOOL_UPSTREAM_REJECTED: [424, 'The upstream API refused the tool call (HTTP 4xx); details.status and details.body are its answer.'],
+  TOOL_RATE_LIMITED: [429, 'The upstream API rate-limited the tool call (HTTP 429). Retry after the Retry-After delay.'],
+  TOOL_UPSTREAM_FAILED: [502, 'The upstream API failed the tool call (HTTP 5xx); details.status and details.body are its answer.'],
   OPENAPI_INVALID: [422, 'The OpenAPI document is not a valid OpenAPI 3.0/3.1 or Swagger 2.0 description; see details.'],
   OPENAPI_TOO_LARGE: [413, 'The OpenAPI document is too large to import (see details for the limit); import a smaller document or select operations with include.'],
   OPENAPI_FETCH_FAILED: [422, 'The OpenAPI document could not be fetched from the URL; see details.'],
@@ -123,6 +143,10 @@ export const ERROR_CATALOGUE = {
   // Wire compatibility (docs/compat.md)
   NOT_SUPPORTED: [501, 'toolproxy does not support this operation or parameter; see details and docs/compat.md.'],
 
+  // Audit trail (docs/audit.md)
+  AUDIT_UNAVAILABLE: [503, 'The audit trail cannot keep up (its database is slow or unavailable), so the call was not made: nothing reached the upstream API. Try again shortly.'],
+  AUDIT_RANGE_INVALID: [400, 'from and to must be ISO 8601 times (or epoch milliseconds) with from before to; format is jsonl or csv.'],
+
   // Server
   STORE_UNAVAILABLE: [503, 'The database is unavailable. Try again shortly.'],
   INTERNAL_ERROR: [500, 'Something went wrong on our side. The cause is in the server log.'],
@@ -152,8 +176,9 @@ export class ToolproxyError extends Error {
 
   /** Whether the message and details may be shown to the caller (node-oidc-provider's `expose`). */
   get expose(): boolean {
-    // 501 describes the request (what it asked for that we lack), never our internals.
-    return this.statusCode < 500 || this.statusCode === 501;
+    // 501 describes the request (what it asked for that we lack), never our internals; a tool's
+    // upstream 5xx carries the upstream's own answer, which the caller needs to act on.
+    return this.statusCode < 500 || this.statusCode === 501 || this.code === 'TOOL_UPSTREAM_FAILED';
   }
 
   toBody(): { error: { code: ErrorCode; message: string; details?: unknown } } {

@@ -3,6 +3,11 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
+import { type ApprovalRequirement, ApprovalStep } from './approvals/approval-step.ts';
+import { ApprovalsService } from './approvals/approvals-service.ts';
+import { registerAuditMetrics } from './audit/audit-metrics.ts';
+import { auditRepository } from './audit/audit-repository.ts';
+import { AuditTrail, type AuditTrailOptions } from './audit/audit-trail.ts';
 import { AuthorizationLinks } from './accounts/authorization-links.ts';
 import { findMalformedIdentifiers } from './accounts/identifier-report.ts';
 import { OAuthFlow } from './accounts/oauth-flow.ts';
@@ -26,8 +31,13 @@ import { buildApp } from './http/app.ts';
 import { startDraining } from './http/draining.ts';
 import { createAuthorizationServer } from './authorization-server/create-authorization-server.ts';
 import { createMcp } from './mcp/create-mcp.ts';
+import { ExecutorToolProvider } from './mcp/executor-tool-provider.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
+import { approvalRequirement } from './policy/approval-requirement.ts';
+import { PoliciesService } from './policy/policies-service.ts';
+import { PolicyStep } from './policy/policy-step.ts';
+import { MemoryRateLimiter, SharedRateLimiter } from './policy/rate-limiter.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
@@ -40,6 +50,7 @@ import { RequestLog } from './proxy/request-log.ts';
 import { UsageRecorder } from './proxy/usage-recorder.ts';
 import { InputValidators } from './tools/input-validators.ts';
 import { OpenApiImporter } from './tools/openapi-import/openapi-importer.ts';
+import { ToolExecutor } from './tools/tool-executor.ts';
 import { ToolsService } from './tools/tools-service.ts';
 import { registerStatementMetric } from './store/statement-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -57,6 +68,10 @@ export interface Server {
   revocations: RevocationQueue;
   /** The one proxy pipeline: every front door (`/proxy`, tool execution, MCP) runs its calls through it. */
   pipeline: ProxyPipeline;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals: ApprovalsService;
+  /** The audit trail (docs/audit.md): `audit.record(...)` for every credential use and change. */
+  audit: AuditTrail;
   /**
    * Listens for HTTP/1.1 and HTTP/2 on one port (the Scalekit SDK's gRPC calls need HTTP/2, its
    * token and proxy calls HTTP/1.1; docs/compat.md) and resolves to the address, like
@@ -74,8 +89,15 @@ export interface ServerOverrides {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The built-in connector catalog; `catalog/` in the package by default. */
   catalogDir?: string;
-  /** The tools MCP serves (issue 12 implements it over the tools service); none by default. */
+  /** The tools MCP serves; by default the tools service and executor (ExecutorToolProvider). */
   mcpToolProvider?: McpToolProvider;
+  /**
+   * Which calls need a person's approval (docs/approvals.md); by default the policies'
+   * `require_approval` rule (src/policy/approval-requirement.ts).
+   */
+  approvalRequirement?: ApprovalRequirement;
+  /** Tests: the audit trail's queue and timing, and its repository (e.g. one that blocks). */
+  audit?: { options?: Partial<AuditTrailOptions>; wrapRepository?: (repository: ReturnType<typeof auditRepository>) => ReturnType<typeof auditRepository> };
 }
 
 /** The composition root: builds every part from the config and wires them together. */
@@ -86,15 +108,27 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
   const store = await openStore(
     config.database.kind === 'sqlite' ? { kind: 'sqlite', path: config.database.path } : { kind: 'postgres', url: config.database.url },
   );
+  let startedAudit: AuditTrail | undefined;
   try {
     await checkKeyMatchesStore(store, keyring, clock);
     const vault = new Vault(keyring);
     const changes = new ChangeFeed();
+    let app: FastifyInstance | undefined;
+    // Every credential use and change (docs/audit.md); its log lines go through the app's logger once there is one.
+    const storedAudit = auditRepository(store.db, store.dialect);
+    const audit = new AuditTrail({
+      repository: overrides.audit?.wrapRepository?.(storedAudit) ?? storedAudit,
+      clock,
+      log: { warn: (object, message) => app?.log.warn(object, message), error: (object, message) => app?.log.error(object, message) },
+      options: { retentionMs: config.audit.retentionMs, holdMs: config.audit.holdMs, ...overrides.audit?.options },
+    });
+    startedAudit = audit;
     const clients = new ApiClientsService({
       store,
       clock,
       signer: new AppTokenSigner(deriveSubkeys(keyring, 'app-tokens')),
       tokenTtlSeconds: config.tokenTtlSeconds,
+      audit,
     });
     // Every outbound call (proxy, verify, OAuth endpoints) obeys one egress policy (P8–P11).
     const egress = new EgressPolicy({ allowCidrs: config.egressAllowCidrs });
@@ -106,16 +140,16 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       changes,
       discovery: { fetch: forwarder.fetch, timeoutMs: config.oauth.timeoutMs },
       egressAllows: (address) => egress.allowsAddress(address),
+      audit,
     });
     const catalog = await connectors.installCatalog(loadCatalog(overrides.catalogDir ?? path.join(packageRoot(), 'catalog')));
-    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl });
+    const connections = new ConnectionsService({ store, clock, changes, connectors, vault, publicUrl: config.publicUrl, audit });
     const clientFor = (connection: LoadedConnection) =>
       new OAuthClient(connection.connector.pattern as OAuthPattern, connections.oauthRegistration(connection), {
         timeoutMs: config.oauth.timeoutMs,
         clock,
         fetch: forwarder.fetch,
       });
-    let app: FastifyInstance | undefined;
     // O17: revocations on delete and disconnect go through a durable queue any instance works.
     const revocations = new RevocationQueue({
       store,
@@ -129,8 +163,9 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
         error: (details, message) => app?.log.error(details, message),
       },
       options: { leaseMs: config.oauth.timeoutMs * 3 },
+      audit,
     });
-    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations });
+    const accounts = new AccountsService({ store, vault, clock, changes, connections, revocations, audit });
     const links = new AuthorizationLinks({
       store,
       vault,
@@ -141,8 +176,9 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       publicUrl: config.publicUrl,
       verifier: createCredentialVerifier(forwarder),
       allowedRedirectOrigins: config.allowedRedirectOrigins,
+      audit,
     });
-    const flow = new OAuthFlow({ store, vault, clock, changes, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000 });
+    const flow = new OAuthFlow({ store, vault, clock, changes, accounts, clientFor, verifyWindowMs: config.linkTtlSeconds * 1000, audit });
     const refresher = new TokenRefresher({
       store,
       vault,
@@ -153,6 +189,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       windowMs: config.oauth.refreshWindowMs,
       leaseMs: config.oauth.timeoutMs * 3,
       orphaned: (accountId, connection, credentials) => revocations.revokeOrphaned(accountId, connection, credentials),
+      audit,
     });
     const resolver = new AccountResolver({ store, vault, clock, changes, ttlMs: config.accountCacheTtlMs });
     const usage = new UsageRecorder({ store, clock, onError: (err) => app?.log.error({ err }, 'last_used_at flush failed') });
@@ -174,8 +211,25 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
+    const policies = new PoliciesService({ store, clock, changes, audit, onError: (err) => app?.log.error({ err }, 'policies reload failed') });
+    await policies.reload();
+    // One SQLite instance keeps its buckets in memory; instances on one Postgres share them.
+    const rateLimiter = store.dialect === 'postgres' ? new SharedRateLimiter({ repository: store.policies, clock }) : new MemoryRateLimiter(clock);
+    const approvals = new ApprovalsService({
+      db: store.db,
+      vault,
+      clock,
+      changes,
+      ttlMs: config.approvals.ttlMs,
+      publicUrl: config.publicUrl,
+      responseMaxBytes: config.bodyLimitBytes,
+      log: { error: (object, message) => app?.log.error(object, message) },
+      audit,
+    });
+    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? approvalRequirement, maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
       resolver,
+      policy: new PolicyStep(policies, rateLimiter),
       forwarder,
       usage,
       refresher,
@@ -184,16 +238,24 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       userAgent: `toolproxy/${VERSION}`,
       limiter,
       requestLog,
+      audit,
       metrics,
+      approval,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });
+    // An approved call nobody waits for runs through the same pipeline, door `approval`.
+    approvals.attachRunner(pipeline);
+    const toolsService = new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs });
     const tools = {
-      service: new ToolsService({ store, clock, changes, connectors, validators: new InputValidators(), cacheTtlMs: config.accountCacheTtlMs }),
+      service: toolsService,
+      // Tool calls (REST, gRPC, MCP) run through the same pipeline as /proxy.
+      executor: new ToolExecutor({ tools: toolsService, pipeline, clock, ...config.tools }),
       // An import fetching its document by URL goes through the egress policy like every outbound call.
       importer: new OpenApiImporter({ store, clock, changes, connectors, fetch: forwarder.fetch }),
     };
     registerStatementMetric(metrics.registry, store.statements);
+    registerAuditMetrics(metrics.registry, audit);
     const mcp = createMcp({
       config,
       store,
@@ -202,14 +264,14 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       keyring,
       links,
       registry: metrics.registry,
-      provider: overrides.mcpToolProvider,
+      provider: overrides.mcpToolProvider ?? new ExecutorToolProvider({ tools: tools.service, executor: tools.executor, store, changes }),
       version: VERSION,
       log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) },
     });
     // Client ID metadata documents are fetched through the egress policy, like every outbound call.
     const authorizationServer = createAuthorizationServer({ store, clock, mcp, publicUrl: config.publicUrl, fetch: forwarder.fetch });
     app = await buildApp(
-      { clients, connectors, connections, accounts, links, pipeline, requestLog, metrics, tools, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer },
+      { clients, connectors, connections, accounts, links, pipeline, requestLog, audit, metrics, tools, approvals, oauth: { flow, secureCookies: config.publicUrl.startsWith('https:') }, mcp, authorizationServer, policies },
       {
         logger: { level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) },
         bodyLimitBytes: config.bodyLimitBytes,
@@ -253,6 +315,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       accounts,
       links,
       flow,
+      tools: { tools: tools.service, executor: tools.executor },
       log: ready.log,
       readMaxBytes: config.bodyLimitBytes,
       fallback: (request, response) => ready.routing(request as never, response as never),
@@ -275,6 +338,8 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       bootstrap,
       revocations,
       pipeline,
+      approvals,
+      audit,
       async listen(host, port) {
         listening = await listenDualProtocol(ready, { host, port, http2 });
         return ready.listeningOrigin;
@@ -289,14 +354,17 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
           stopDraining();
         }
         await revocations.close();
+        policies.close();
         await relay?.close();
         await usage.close();
         await requestLog.close();
+        await audit.close();
         await forwarder.close();
         await store.close();
       },
     };
   } catch (error) {
+    await startedAudit?.close().catch(() => undefined);
     await store.close();
     throw error;
   }

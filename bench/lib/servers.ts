@@ -2,7 +2,15 @@ import { YARDSTICK } from '../servers/forwarding/candidates.ts';
 import { startServer, type Started } from './processes.ts';
 
 export type Ready = { ready: true; port: number };
-export type ToolproxyReady = Ready & { token: string; accounts: number };
+export type ToolproxyReady = Ready & {
+  token: string;
+  accounts: number;
+  /** A tool that sends the same upstream request as `GET /proxy/v1/customers`. */
+  tool: string;
+  /** The MCP config's endpoint path, and a session token for user_0 on it. */
+  mcpPath: string;
+  mcpToken: string;
+};
 
 /**
  * Starts the bench's servers (compiled scripts, lib/build.ts) on the servers' CPUs. Every Node

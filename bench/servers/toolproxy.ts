@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialsBinding } from '../../src/accounts/accounts-service.ts';
@@ -18,11 +19,21 @@ import { profileOnSignal } from './profiler.ts';
 const origin = process.argv[2];
 if (!origin) throw new Error('usage: toolproxy.ts <upstream origin>');
 const accounts = Number(process.env.BENCH_ACCOUNTS ?? '10');
+/** The bench connector's identifier is `bench-api`: its tools start with `bench_api_`. */
+const TOOL_NAME = 'bench_api_customers_list';
 const dataDir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
 
+// A known port, so the public URL names it: the MCP endpoint accepts only its own Host (DNS-rebinding check).
+const port = await new Promise<number>((resolve) => {
+  const probe = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port: free } = probe.address() as net.AddressInfo;
+    probe.close(() => resolve(free));
+  });
+});
 const config = loadConfig({
   HOST: '127.0.0.1',
-  PORT: '0',
+  PORT: String(port),
+  TOOLPROXY_PUBLIC_URL: `http://127.0.0.1:${port}`,
   LOG_LEVEL: 'warn',
   TOOLPROXY_DATA_DIR: dataDir,
   TOOLPROXY_EGRESS_ALLOW_CIDRS: '127.0.0.0/8',
@@ -31,7 +42,7 @@ const config = loadConfig({
 const server = await createServer(config);
 const { app, store, keyring, bootstrap } = server;
 // Listen first: the dual-protocol listener adds a hook, which Fastify refuses once inject() ran.
-const address = await server.listen('127.0.0.1', 0);
+const address = await server.listen('127.0.0.1', port);
 
 const tokenResponse = await app.inject({
   method: 'POST',
@@ -57,6 +68,16 @@ const connector = await app.inject({
         auth_header_key_override: 'X-API-Key',
       },
     ],
+    // The same upstream request as the /proxy line's GET /proxy/v1/customers, as a tool.
+    tools: [
+      {
+        name: TOOL_NAME,
+        display_name: 'List customers',
+        description: 'Lists customers.',
+        input_schema: { type: 'object', properties: {}, additionalProperties: false },
+        request: { method: 'GET', path: '/v1/customers' },
+      },
+    ],
   },
 });
 if (connector.statusCode !== 201) throw new Error(`connector: ${connector.body}`);
@@ -68,6 +89,16 @@ const connection = await app.inject({
 });
 if (connection.statusCode !== 201) throw new Error(`connection: ${connection.body}`);
 const connectionId = (connection.json() as { connection: { id: string } }).connection.id;
+
+// MCP: a config over the bench connection and a session token for user_0 (tools/call line).
+const mcpConfig = await app.inject({
+  method: 'POST',
+  url: '/api/v1/mcp/configs',
+  headers: auth,
+  payload: { name: 'bench', connection_tool_mappings: [{ connection_name: 'bench', tools: [] }] },
+});
+if (mcpConfig.statusCode !== 201) throw new Error(`mcp config: ${mcpConfig.body}`);
+const mcp = (mcpConfig.json() as { mcp_config: { id: string; mcp_server_url: string } }).mcp_config;
 
 const vault = new Vault(keyring);
 const now = Date.now();
@@ -97,8 +128,13 @@ await store.db.transaction().execute(async (trx) => {
   }
 });
 
+// Minted once the accounts exist; a day, longer than any run.
+const session = await app.inject({ method: 'POST', url: `/api/v1/mcp/configs/${mcp.id}/session_tokens`, headers: auth, payload: { identifier: 'user_0', expiry_seconds: 86_400 } });
+if (session.statusCode !== 201) throw new Error(`session token: ${session.body}`);
+const mcpToken = (session.json() as { session_token: string }).session_token;
+
 profileOnSignal('toolproxy');
-process.stdout.write(`${JSON.stringify({ ready: true, port: Number(new URL(address).port), token, accounts })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, port: Number(new URL(address).port), token, accounts, tool: TOOL_NAME, mcpPath: new URL(mcp.mcp_server_url).pathname, mcpToken })}\n`);
 
 const stop = () => {
   server.close().finally(() => {

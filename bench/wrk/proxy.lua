@@ -7,6 +7,9 @@
 --   TP_DELAY_MS  mean pause per connection between requests (fixed-rate runs); 0 = closed loop
 --   TP_METHOD    request method (default GET)
 --   TP_BODY      request body (default none), sent with TP_CONTENT_TYPE (default application/json)
+--   TP_AUTHORIZATION  the Authorization header instead of "Bearer <TP_TOKEN>" (an MCP session token)
+--   TP_ROUTING   "off": no connection_name/identifier headers (execute_tool and MCP name the account in the body or token)
+--   TP_ACCEPT    an Accept header (MCP wants "application/json, text/event-stream")
 -- Prints one line `WRK_JSON {…}` with the counts and latency percentiles in microseconds (wrk's
 -- histogram has one bucket per microsecond, so the percentiles are exact to 1 µs).
 local token = os.getenv("TP_TOKEN")
@@ -17,6 +20,9 @@ local delay_ms = tonumber(os.getenv("TP_DELAY_MS") or "0")
 local method = os.getenv("TP_METHOD") or "GET"
 local body = os.getenv("TP_BODY")
 local content_type = os.getenv("TP_CONTENT_TYPE") or "application/json"
+local authorization = os.getenv("TP_AUTHORIZATION")
+local routing = os.getenv("TP_ROUTING") ~= "off"
+local accept = os.getenv("TP_ACCEPT")
 local next_account = 0
 -- Requests formatted once (wrk.format per call would cost the load generator, not the target).
 local formatted = {}
@@ -24,10 +30,14 @@ local formatted = {}
 local function format(n)
   local headers = {}
   if body then headers["content-type"] = content_type end
+  if accept then headers["accept"] = accept end
+  if authorization then headers["authorization"] = authorization end
   if token then
-    headers["authorization"] = "Bearer " .. token
-    headers["connection_name"] = "bench"
-    headers["identifier"] = "user_" .. (first + n)
+    if not authorization then headers["authorization"] = "Bearer " .. token end
+    if routing then
+      headers["connection_name"] = "bench"
+      headers["identifier"] = "user_" .. (first + n)
+    end
   end
   return wrk.format(method, nil, headers, body)
 end

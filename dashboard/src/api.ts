@@ -29,7 +29,8 @@ export function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+/** One call; the status and parsed body whatever the status (a 401 renews the token once, or signs out). */
+async function exchange(method: string, path: string, body?: unknown, retried = false): Promise<{ status: number; body: unknown }> {
   const token = await accessToken();
   if (!token) {
     signOut();
@@ -43,7 +44,7 @@ async function call<T>(method: string, path: string, body?: unknown, retried = f
     credentials: 'omit',
     cache: 'no-store',
   });
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return { status: 204, body: undefined };
   const text = await response.text();
   let parsed: unknown;
   try {
@@ -51,15 +52,21 @@ async function call<T>(method: string, path: string, body?: unknown, retried = f
   } catch {
     parsed = undefined;
   }
-  if (response.ok) return parsed as T;
-  const error = (parsed as { error?: { code?: string; message?: string; details?: { problems?: Problem[] } } } | undefined)?.error;
-  if (response.status === 401 && !retried) {
-    // The token expired under us: renew once with the remembered secret, else sign out.
-    if (await accessToken({ forceRenew: true })) return call<T>(method, path, body, true);
+  const code = (parsed as { error?: { code?: string } } | undefined)?.error?.code;
+  // Our own refusal of the token (not an upstream 401 a tool run reports): renew once, else sign out.
+  if (response.status === 401 && (code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED' || code === undefined) && !retried) {
+    if (await accessToken({ forceRenew: true })) return exchange(method, path, body, true);
     signOut();
     onSignedOut();
   }
-  throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? `The server answered ${response.status}.`, error?.details?.problems ?? []);
+  return { status: response.status, body: parsed };
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const answer = await exchange(method, path, body);
+  if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+  const error = (answer.body as { error?: { code?: string; message?: string; details?: { problems?: Problem[] } } } | undefined)?.error;
+  throw new ApiError(answer.status, error?.code ?? `HTTP_${answer.status}`, error?.message ?? `The server answered ${answer.status}.`, error?.details?.problems ?? []);
 }
 
 export const api = {
@@ -68,4 +75,6 @@ export const api = {
   put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
   patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
   delete: (path: string) => call<void>('DELETE', path),
+  /** The answer as it is, error or not (the tools page shows it). */
+  send: (method: string, path: string, body?: unknown) => exchange(method, path, body),
 };

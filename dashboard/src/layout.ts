@@ -10,6 +10,7 @@ export const NAV = [
   { path: '/accounts', label: 'Connected accounts' },
   { path: '/mcp', label: 'MCP servers' },
   { path: '/requests', label: 'Request log' },
+  { path: '/approvals', label: 'Approvals' },
 ] as const;
 
 /** The signed-in frame: skip link, brand, main navigation, sign-out, and the page's <main>. */

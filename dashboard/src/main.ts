@@ -4,12 +4,14 @@ import { whenSignedOut } from './api.ts';
 import { brandName, loadBrand } from './brand.ts';
 import { renderShell } from './layout.ts';
 import { renderAccounts } from './pages/accounts.ts';
+import { renderApproval, renderApprovals } from './pages/approvals.ts';
 import { renderConnections } from './pages/connections.ts';
 import { renderConnectorEditor } from './pages/connector-editor.ts';
 import { renderConnectors } from './pages/connectors.ts';
 import { renderMcp, renderMcpEditor } from './pages/mcp.ts';
 import { renderRequestLog } from './pages/request-log.ts';
 import { renderSignIn } from './pages/sign-in.ts';
+import { renderTool, renderTools } from './pages/tools.ts';
 import { currentPath, match, navigate, type Route } from './router.ts';
 import { currentSession } from './session.ts';
 import { errorBox } from './ui/feedback.ts';
@@ -18,11 +20,15 @@ const ROUTES: Route[] = [
   { pattern: '/connectors', title: 'Connectors', page: renderConnectors },
   { pattern: '/connectors/new', title: 'New connector', page: renderConnectorEditor },
   { pattern: '/connectors/:identifier/edit', title: 'Edit connector', page: renderConnectorEditor },
+  { pattern: '/connectors/:identifier/tools', title: 'Tools', page: renderTools },
+  { pattern: '/connectors/:identifier/tools/:name', title: 'Tool', page: renderTool },
   { pattern: '/connections', title: 'Connections', page: renderConnections },
   { pattern: '/accounts', title: 'Connected accounts', page: renderAccounts },
   { pattern: '/mcp', title: 'MCP servers', page: renderMcp },
   { pattern: '/mcp/:id/edit', title: 'Edit MCP server', page: renderMcpEditor },
   { pattern: '/requests', title: 'Request log', page: renderRequestLog },
+  { pattern: '/approvals', title: 'Approvals', page: renderApprovals },
+  { pattern: '/approvals/:id', title: 'Approval', page: renderApproval },
 ];
 
 const root = document.getElementById('app') as HTMLElement;

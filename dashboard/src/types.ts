@@ -74,6 +74,11 @@ export interface RequestLogEntry {
   bytes_in: number;
   bytes_out: number;
   error_code: string | null;
+  /** How the call came in: `/proxy`, a tool run (`execute_tool`), MCP, or an approved call. */
+  door?: 'proxy' | 'tool' | 'mcp' | 'approval';
+  /** The tool that rendered the call (tool and MCP calls). */
+  tool_name?: string | null;
+  execution_id?: string | null;
 }
 
 export interface StatsBucket {
@@ -97,6 +102,24 @@ export interface McpConfig {
   connection_tool_mappings: { connection_name: string; tools: string[] }[];
   user_verify_url: string | null;
   mcp_server_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A tool as the API lists it (the reference's Tool shape). */
+export interface Tool {
+  id: string;
+  provider: string;
+  definition: {
+    name: string;
+    display_name: string;
+    description: string;
+    input_schema: Record<string, unknown>;
+    output_schema?: Record<string, unknown>;
+  };
+  metadata: { connector_id: string; origin: string; version: number; request: Record<string, unknown>; output?: Record<string, unknown> };
+  tags: string[];
+  is_default: boolean;
   created_at: string;
   updated_at: string;
 }

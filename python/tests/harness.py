@@ -116,6 +116,10 @@ class Upstream:
                 elif path.endswith("/slow"):
                     time.sleep(1.5)
                     self._json(200, {"slow": True})
+                elif path.endswith("/v1/unauthorized"):
+                    self._json(401, {"message": "bad key"})
+                elif path.endswith("/v1/limited"):
+                    self._json(429, {"message": "slow down"}, {"retry-after": "3"})
                 elif path.endswith("/echo"):
                     self._json(200, {"ok": True})
                 else:
@@ -190,3 +194,37 @@ def submit_hosted_form(link: str, server_url: str, values: Dict[str, str]) -> in
     data = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in values.items()).encode()
     with urllib.request.urlopen(urllib.request.Request(f"{server_url}{path}", data=data, method="POST"), timeout=10) as done:
         return done.status
+
+
+def execute_url() -> str:
+    """Where the tool tests send ``POST /api/v1/execute_tool``: the Node runner's wire recorder in
+    front of the server (TOOLPROXY_TEST_EXECUTE_URL; it forwards everything and keeps the bodies),
+    else the server itself."""
+    return os.environ.get("TOOLPROXY_TEST_EXECUTE_URL") or server()[0]
+
+
+def tools_connector(upstream_url: str, display_name: str) -> Dict[str, Any]:
+    """An API_KEY connector with tools over the upstream: ``<identifier with _>_customers_list`` and
+    ``..._customer_create`` (``/v1/customers``), ``..._whoami`` (answers 401), ``..._limited`` (429)."""
+    prefix = re.sub(r"[^a-z0-9]+", "_", display_name.lower()).strip("_")
+    definition = api_key_connector(upstream_url, display_name)
+    definition["tools"] = [
+        {
+            "name": f"{prefix}_customers_list",
+            "display_name": "List customers",
+            "description": "Lists customers.",
+            "input_schema": {"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1}}, "additionalProperties": False},
+            "request": {"method": "GET", "path": "/v1/customers", "query": {"limit": {"from": "limit"}}},
+            "output": {"root": "/data"},
+        },
+        {
+            "name": f"{prefix}_customer_create",
+            "display_name": "Create a customer",
+            "description": "Creates a customer.",
+            "input_schema": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}}, "required": ["name"], "additionalProperties": False},
+            "request": {"method": "POST", "path": "/v1/customers", "body": {"encoding": "json", "properties": {"name": {"from": "name"}}}},
+        },
+        {"name": f"{prefix}_whoami", "display_name": "Who am I", "description": "The key's owner.", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/v1/unauthorized"}},
+        {"name": f"{prefix}_limited", "display_name": "Limited", "description": "Always rate-limited.", "input_schema": {"type": "object"}, "request": {"method": "GET", "path": "/v1/limited"}},
+    ]
+    return definition

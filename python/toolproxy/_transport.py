@@ -152,7 +152,8 @@ class Transport:
         """A JSON call to the management API: the parsed body, or ``ToolproxyApiError``."""
         deadline = self.deadline(timeout)
         params = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
-        target = f"{path}?{urllib.parse.urlencode(params)}" if params else path
+        # A list repeats the parameter (`tool_names=a&tool_names=b`).
+        target = f"{path}?{urllib.parse.urlencode(params, doseq=True)}" if params else path
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Mapping, Optional
 
+from ._account_args import _account_key, _checked_identifier, _scope
 from ._encoding import decode_body, encode_body, encode_query
 from ._transport import Transport, json_or_none, read_all, segment, status_of
-from .errors import ToolproxyError, UpstreamHttpError, api_error_from
+from .errors import UpstreamHttpError, api_error_from
 from .models import (
     AuthorizationLink,
     ConnectedAccount,
@@ -15,6 +15,7 @@ from .models import (
     ConnectedAccountsPage,
     Connection,
     ConnectionsPage,
+    ToolExecution,
     parse_time,
 )
 
@@ -157,6 +158,33 @@ class Actions:
         if throw_on_error and not result.ok:
             raise UpstreamHttpError(result)
         return result
+
+    def execute_tool(
+        self,
+        tool_name: str,
+        tool_input: Optional[Mapping[str, Any]] = None,
+        identifier: Optional[str] = None,
+        connected_account_id: Optional[str] = None,
+        connection_name: Optional[str] = None,
+        connector: Optional[str] = None,
+        organization_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> ToolExecution:
+        """Runs a tool as this user: the input is checked against its ``input_schema``, the request
+        built from its template goes through the Tool Proxy with the user's credentials.
+
+        Returns ``ToolExecution(data, execution_id)``; a refusal or an upstream failure raises
+        ``ToolExecutionError`` (``ToolUnauthorizedError`` on 401, ``ToolForbiddenError`` on 403,
+        ``ToolRateLimitError`` on 429) with ``code`` and, for bad input, every problem. Default
+        timeout 60 s::
+
+            result = client.actions.execute_tool("github_issue_create", {"owner": "octo", "repo": "hello", "title": "Bug"}, identifier="user_123", connector="github")
+        """
+        from .tools import execute_tool, execute_tool_body
+
+        body = execute_tool_body(tool_name, tool_input, identifier, connected_account_id, connection_name, connector, organization_id, user_id)
+        return execute_tool(self._transport, body, timeout)
 
     def get_or_create_connected_account(
         self,
@@ -304,41 +332,6 @@ class Actions:
         """One page of connections (the ``connection_name`` values your code can use)."""
         wire = self._transport.json("GET", "/api/v1/connections", query={"connector": connector, "page_size": page_size, "page_token": page_token}, timeout=timeout)
         return ConnectionsPage([Connection.from_wire(c) for c in wire["connections"]], wire.get("next_page_token"))
-
-
-_EDGE_WHITESPACE = re.compile(r"^\s|\s$")
-_CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f]")
-
-
-def _checked_identifier(identifier: Any, call: str) -> str:
-    """Identifiers travel in the ``identifier`` header of proxy calls and HTTP trims header values,
-    so ``"bob "`` would reach ``"bob"``: never trimmed here, refused with the server's code."""
-    if not isinstance(identifier, str) or not identifier.strip():
-        raise TypeError(f"{call}: identifier is required")
-    if _EDGE_WHITESPACE.search(identifier) or _CONTROL.search(identifier):
-        raise ToolproxyError(
-            "INVALID_IDENTIFIER",
-            f"{call}: the identifier must not start or end with whitespace or contain control characters "
-            "(HTTP trims it, so the call would reach another account).",
-        )
-    return identifier
-
-
-def _account_key(connection_name: Any, identifier: Any, call: str) -> Dict[str, str]:
-    name = connection_name.strip() if isinstance(connection_name, str) else ""
-    if not name:
-        raise TypeError(f"{call}: connection_name and identifier are required")
-    return {"connection_name": name, "identifier": _checked_identifier(identifier, call)}
-
-
-def _scope(organization_id: Optional[str], user_id: Optional[str]) -> Dict[str, str]:
-    """The reference's organization and user: set at creation; calls that give them must match."""
-    scope: Dict[str, str] = {}
-    if organization_id:
-        scope["organization_id"] = organization_id
-    if user_id:
-        scope["user_id"] = user_id
-    return scope
 
 
 def _page(wire: Dict[str, Any]) -> ConnectedAccountsPage:

@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 from . import __version__
 from ._transport import Transport
 from .actions import Actions
+from .approvals import Approvals
 from .management import ApiClients, Connections, Connectors
 from .mcp import Mcp
+from .policies import Policies
+from .tools import Tools
 
 
 class ToolproxyClient:
@@ -33,8 +36,14 @@ class ToolproxyClient:
         self.connectors = Connectors(transport)
         self.connections = Connections(transport)
         self.api_clients = ApiClients(transport)
+        #: Tools: listings, and running them as a user (also ``actions.execute_tool``).
+        self.tools = Tools(transport)
         #: MCP server configs and the session tokens agents connect with.
         self.mcp = Mcp(transport)
+        #: Connection and account policies (docs/policies.md).
+        self.policies = Policies(transport)
+        #: Calls held for a person's approval: list, approve, deny (docs/approvals.md).
+        self.approvals = Approvals(transport)
 
 
 def _normalize_url(env_url: Optional[str]) -> str:

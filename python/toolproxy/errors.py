@@ -73,3 +73,74 @@ def api_error_from(status: int, body: Any) -> ToolproxyApiError:
         description = body.get("error_description")
         return ToolproxyApiError(status, code, description if isinstance(description, str) else error)
     return ToolproxyApiError(status, "UNEXPECTED_RESPONSE", f"The server answered {status} without a toolproxy error body (is the URL right?).")
+
+
+class ToolExecutionError(ToolproxyApiError):
+    """``execute_tool`` was refused or the tool's upstream call failed (TOOL_INPUT_INVALID,
+    TOOL_NOT_FOUND, ACCOUNT_NOT_ACTIVE, TOOL_UPSTREAM_REJECTED, TOOL_UPSTREAM_FAILED, ...).
+    Match on ``code``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any, tool_name: str) -> None:
+        super().__init__(status, code, message, details)
+        self.tool_name = tool_name
+        execution_id = details.get("execution_id") if isinstance(details, dict) else None
+        #: The run's id (``ex_...``) when the server started one, else ``None``.
+        self.execution_id: Optional[str] = execution_id if isinstance(execution_id, str) else None
+
+    @property
+    def upstream_status(self) -> Optional[int]:
+        """The upstream API's status when it answered the tool call with an error (``details["status"]``)."""
+        status = self.details.get("status") if isinstance(self.details, dict) else None
+        return status if isinstance(status, int) else None
+
+    @property
+    def upstream_body(self) -> Any:
+        """The upstream API's answer (``details["body"]``), when it answered with an error."""
+        return self.details.get("body") if isinstance(self.details, dict) else None
+
+
+class ToolUnauthorizedError(ToolExecutionError):
+    """``TOOL_UNAUTHORIZED``: the upstream API refused the user's credentials (its 401). Send the
+    user a new authorization link (``actions.get_authorization_link``)."""
+
+    @property
+    def authorization_link(self) -> Optional[str]:
+        """The server's ``details["authorization_link"]``: how to get a new link, when it gave one."""
+        link = self.details.get("authorization_link") if isinstance(self.details, dict) else None
+        return link if isinstance(link, str) else None
+
+
+class ToolForbiddenError(ToolExecutionError):
+    """``TOOL_FORBIDDEN``: the upstream API answered 403, a missing permission or scope."""
+
+
+class ToolRateLimitError(ToolExecutionError):
+    """429: the upstream API (``TOOL_RATE_LIMITED``) or a toolproxy limit asks to wait. Never retried by the SDK."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any, tool_name: str, retry_after: Optional[float]) -> None:
+        super().__init__(status, code, message, details, tool_name)
+        #: Seconds to wait (``Retry-After`` or ``details["retry_after_seconds"]``), when given.
+        self.retry_after = retry_after
+
+
+_APP_AUTH_CODES = {"UNAUTHENTICATED", "TOKEN_EXPIRED", "INVALID_CLIENT", "UNEXPECTED_RESPONSE"}
+
+
+def tool_error_from(status: int, body: Any, retry_after_header: Optional[str], tool_name: str) -> ToolproxyApiError:
+    """The typed error for a non-2xx answer of ``POST /api/v1/execute_tool``."""
+    base = api_error_from(status, body)
+    if base.code in _APP_AUTH_CODES:
+        return base
+    args = (status, base.code, base.message, base.details, tool_name)
+    if base.code == "TOOL_UNAUTHORIZED":
+        return ToolUnauthorizedError(*args)
+    if base.code == "TOOL_FORBIDDEN":
+        return ToolForbiddenError(*args)
+    if base.code == "TOOL_RATE_LIMITED" or status == 429:
+        retry_after: Optional[float] = None
+        if retry_after_header and retry_after_header.strip().isdigit():
+            retry_after = float(retry_after_header.strip())
+        elif isinstance(base.details, dict) and isinstance(base.details.get("retry_after_seconds"), (int, float)):
+            retry_after = float(base.details["retry_after_seconds"])
+        return ToolRateLimitError(*args, retry_after)
+    return ToolExecutionError(*args)

@@ -255,3 +255,102 @@ class McpConnectedAccount:
             authorization_link=link.get("link"),
             authorization_link_expiry=parse_time(link.get("expiry")),
         )
+
+
+@dataclass
+class Tool:
+    """A tool in the reference's shape; ``definition`` keeps the API's field names (``input_schema``)."""
+
+    id: str
+    #: The connector's identifier.
+    provider: str
+    #: ``name``, ``display_name``, ``description``, ``input_schema`` (JSON Schema), maybe ``output_schema``, ``annotations``.
+    definition: Dict[str, Any]
+    #: The request template, output projection, origin (catalog, custom, openapi) and version.
+    metadata: Dict[str, Any]
+    tags: List[str]
+    #: True for the server's built-in tools (read-only).
+    is_default: bool
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+
+    @property
+    def name(self) -> str:
+        return str(self.definition["name"])
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "Tool":
+        return cls(
+            id=wire["id"],
+            provider=wire["provider"],
+            definition=dict(wire["definition"]),
+            metadata=dict(wire.get("metadata") or {}),
+            tags=list(wire.get("tags") or []),
+            is_default=wire.get("is_default") is True,
+            created_at=parse_time(wire.get("created_at")),
+            updated_at=parse_time(wire.get("updated_at")),
+        )
+
+
+@dataclass
+class ToolsPage:
+    tools: List[Tool]
+    #: Filled instead of ``tools`` in summary mode.
+    tool_names: List[str]
+    total_size: int
+    next_page_token: Optional[str]
+
+
+@dataclass
+class ScopedTool:
+    """A tool the identifier can call now, through one of its ACTIVE accounts."""
+
+    tool: Tool
+    identifier: str
+    connection_name: str
+    connected_account_id: str
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "ScopedTool":
+        return cls(Tool.from_wire(wire["tool"]), wire["identifier"], wire["connection_name"], wire["connected_account_id"])
+
+
+@dataclass
+class ScopedToolsPage:
+    tools: List[ScopedTool]
+    total_size: int
+    next_page_token: Optional[str]
+
+
+@dataclass
+class AvailableTool:
+    """A tool of one of the app's connections, with the identifier's account there (``None``: not connected)."""
+
+    tool: Tool
+    identifier: str
+    connection_name: str
+    connected_account_id: Optional[str]
+    account_status: Optional[str]
+
+    @classmethod
+    def from_wire(cls, wire: Dict[str, Any]) -> "AvailableTool":
+        return cls(Tool.from_wire(wire["tool"]), wire["identifier"], wire["connection_name"], wire.get("connected_account_id"), wire.get("account_status"))
+
+
+@dataclass
+class AvailableToolsPage:
+    tools: List[AvailableTool]
+    total_size: int
+    next_page_token: Optional[str]
+
+
+@dataclass
+class ToolExecution:
+    """What ``execute_tool`` returns: the tool's output and the id of this run."""
+
+    data: Any
+    #: This run (``ex_...``), as the request log shows it.
+    execution_id: str
+    #: True when the server cut an answer over its size limit; pass ``truncation_note`` on with the data.
+    truncated: bool = False
+    truncation_note: Optional[str] = None

@@ -13,6 +13,7 @@ import { splitAccountValues } from './account-values.ts';
 import { type AccountView, toView } from './account-view.ts';
 import { assertValidIdentifier } from './identifiers.ts';
 
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 export { type AccountView, toView } from './account-view.ts';
 export { assertValidIdentifier } from './identifiers.ts';
 
@@ -62,6 +63,7 @@ export class AccountsService {
   readonly #connections: ConnectionsService;
   readonly #revocations: Revocations | undefined;
   readonly #onEvent: AccountEventListener | undefined;
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -72,6 +74,8 @@ export class AccountsService {
     revocations?: Revocations;
     /** Lifecycle events (disconnected, deleted), after they committed: audit and webhooks hook in here. */
     onEvent?: AccountEventListener;
+    /** The audit trail (src/audit): account creation, credentials set, disconnect and delete. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -80,6 +84,7 @@ export class AccountsService {
     this.#connections = deps.connections;
     this.#revocations = deps.revocations;
     this.#onEvent = deps.onEvent;
+    this.#audit = deps.audit;
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
@@ -96,6 +101,7 @@ export class AccountsService {
       credentials_version: 0,
     });
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
+    if (created) this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: account.id }, details: { connection: connectionName, status: account.status } });
     return { account: toView(account, connection), created };
   }
 
@@ -122,6 +128,7 @@ export class AccountsService {
       throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
     }
     this.#changes.accountChanged(connectionName, identifier);
+    this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: row.id }, details: { connection: connectionName, status: row.status, with_credentials: true } });
     return toView(row, connection);
   }
 
@@ -155,6 +162,7 @@ export class AccountsService {
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
     if (!updated) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
+    this.#audit?.record({ action: 'credentials.set', target: { type: 'connected_account', id: row.id }, details: { connection: connection.row.name, via: 'api' } });
     return toView(updated, connection);
   }
 
@@ -252,6 +260,7 @@ export class AccountsService {
   #committed(connection: LoadedConnection, row: AccountRow, revocation: TokenRevocationRow | null, event: Parameters<AccountEventListener>[0]): void {
     this.#changes.accountChanged(connection.row.name, row.identifier);
     if (revocation) this.#revocations?.kick(revocation.id);
+    this.#audit?.record({ action: event.type, target: { type: 'connected_account', id: row.id }, actor: event.actor, at: event.at, details: { connection: connection.row.name, grant_revocation_queued: revocation !== null } });
     this.#onEvent?.(event);
   }
 

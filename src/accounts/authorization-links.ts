@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import type { LoadedConnection } from '../connections/connections-service.ts';
@@ -44,6 +45,7 @@ export class AuthorizationLinks {
   readonly #publicUrl: string;
   readonly #verifier: CredentialVerifier;
   readonly #allowedRedirectOrigins: readonly string[];
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -55,6 +57,8 @@ export class AuthorizationLinks {
     publicUrl: string;
     verifier: CredentialVerifier;
     allowedRedirectOrigins?: readonly string[];
+    /** The audit trail: credentials set through a hosted link (actor `hosted_link`). */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -65,6 +69,7 @@ export class AuthorizationLinks {
     this.#publicUrl = deps.publicUrl;
     this.#verifier = deps.verifier;
     this.#allowedRedirectOrigins = deps.allowedRedirectOrigins ?? [];
+    this.#audit = deps.audit;
   }
 
   /**
@@ -162,6 +167,7 @@ export class AuthorizationLinks {
       return written;
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
+    this.#audit?.record({ action: 'credentials.set', actor: { type: 'hosted_link', id: context.sessionId }, target: { type: 'connected_account', id: account.id }, details: { connection: connection.row.name, via: 'hosted_link' } });
     return { account: toView(updated, connection), redirectUrl: context.redirectUrl };
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import { randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { OAuthClient } from '../auth/oauth/oauth-client.ts';
@@ -48,6 +49,7 @@ export class OAuthFlow {
   readonly #accounts: AccountsService;
   readonly #clientFor: (connection: LoadedConnection) => OAuthClient;
   readonly #verifyWindowMs: number;
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -57,6 +59,8 @@ export class OAuthFlow {
     accounts: AccountsService;
     clientFor: (connection: LoadedConnection) => OAuthClient;
     verifyWindowMs: number;
+    /** The audit trail: tokens stored after the user authorized (actor `hosted_link`). */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -65,6 +69,7 @@ export class OAuthFlow {
     this.#accounts = deps.accounts;
     this.#clientFor = deps.clientFor;
     this.#verifyWindowMs = deps.verifyWindowMs;
+    this.#audit = deps.audit;
   }
 
   /**
@@ -146,6 +151,7 @@ export class OAuthFlow {
       return updated;
     });
     this.#changes.accountChanged(connection.row.name, account.identifier);
+    this.#audit?.record({ action: 'credentials.set', actor: { type: 'hosted_link', id: session.id }, target: { type: 'connected_account', id: account.id }, details: { connection: connection.row.name, via: 'oauth', status } });
     return { account: toView(written, connection), redirect: await this.#nextStop(session), cookieName };
   }
 

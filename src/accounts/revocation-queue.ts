@@ -1,3 +1,4 @@
+import { type AuditRecorder, SYSTEM_ACTOR } from '../audit/audit-entry.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { OAuthClient } from '../auth/oauth/oauth-client.ts';
@@ -64,6 +65,7 @@ export class RevocationQueue implements Revocations {
   readonly #running = new Set<Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -73,6 +75,8 @@ export class RevocationQueue implements Revocations {
     loadConnection: (connectionId: string) => Promise<LoadedConnection>;
     log: RevocationLog;
     options?: Partial<RevocationQueueOptions>;
+    /** The audit trail: one `credentials.revoke` entry per revocation, when it is done or abandoned. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -81,6 +85,7 @@ export class RevocationQueue implements Revocations {
     this.#loadConnection = deps.loadConnection;
     this.#log = deps.log;
     this.#options = { ...DEFAULT_REVOCATION_OPTIONS, ...deps.options };
+    this.#audit = deps.audit;
   }
 
   plan(row: AccountRow, connection: LoadedConnection): TokenRevocationRow | null {
@@ -169,9 +174,11 @@ export class RevocationQueue implements Revocations {
     const context = { revocation: row.id, account: row.account_id, connection: row.connection_id, attempts };
     if (outcome === 'revoked') {
       await this.#store.tokenRevocations.remove(row.id, this.#owner);
+      this.#audited(row, code === 'OK' ? 'ok' : code, attempts);
       if (row.attempts > 0) this.#log.info(context, 'token revoked after retries');
     } else if (outcome === 'give_up' || attempts >= this.#options.maxAttempts) {
       await this.#store.tokenRevocations.remove(row.id, this.#owner);
+      this.#audited(row, code, attempts);
       this.#log.error({ ...context, code, err: error }, 'token revocation abandoned: revoke the grant at the provider by hand');
     } else {
       const nextAttemptAt = this.#clock() + this.#delay(attempts);
@@ -179,6 +186,10 @@ export class RevocationQueue implements Revocations {
       this.#log.warn({ ...context, code, next_attempt_at: new Date(nextAttemptAt).toISOString() }, 'token revocation failed; will retry');
     }
     return true;
+  }
+
+  #audited(row: TokenRevocationRow, outcome: string, attempts: number): void {
+    this.#audit?.record({ action: 'credentials.revoke', actor: SYSTEM_ACTOR, target: { type: 'connected_account', id: row.account_id }, outcome, details: { revocation: row.id, connection_id: row.connection_id, token_type: row.token_type_hint, attempts } });
   }
 
   async #revoke(row: TokenRevocationRow): Promise<{ outcome: Outcome; code: string; error?: unknown }> {

@@ -1,3 +1,4 @@
+import { type AuditRecorder, outcomeOf, SYSTEM_ACTOR } from '../audit/audit-entry.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +49,7 @@ export class TokenRefresher {
   readonly #orphaned: OrphanedTokens | undefined;
   readonly #owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #inFlight = new Map<string, Promise<FreshTokens>>();
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -61,6 +63,8 @@ export class TokenRefresher {
     leaseMs: number;
     /** Tokens refreshed for an account deleted or disconnected meanwhile: to be revoked (O17). */
     orphaned?: OrphanedTokens;
+    /** The audit trail: one `credentials.refresh` entry per call to the token endpoint, with its outcome. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#vault = deps.vault;
@@ -71,6 +75,7 @@ export class TokenRefresher {
     this.#windowMs = deps.windowMs;
     this.#leaseMs = deps.leaseMs;
     this.#orphaned = deps.orphaned;
+    this.#audit = deps.audit;
   }
 
   /** Number of refreshes in flight in this process (R8: never left behind). */
@@ -121,7 +126,9 @@ export class TokenRefresher {
     let tokens;
     try {
       tokens = await this.#clientFor(connection).refresh(credentials);
+      this.#audited(row, target, 'ok');
     } catch (error) {
+      this.#audited(row, target, outcomeOf(error));
       if (!(error instanceof ToolproxyError) || error.code !== 'ACCOUNT_EXPIRED') throw error;
       // Race recovery: if the stored tokens changed while we asked, a sibling rotated them.
       const latest = await this.#read(target);
@@ -147,6 +154,10 @@ export class TokenRefresher {
       return this.#fresh(latest);
     }
     return { accessToken: tokens.credentials.access_token, expiresAt: tokens.expiresAt };
+  }
+
+  #audited(row: AccountRow, target: RefreshTarget, outcome: string): void {
+    this.#audit?.record({ action: 'credentials.refresh', actor: SYSTEM_ACTOR, target: { type: 'connected_account', id: row.id }, outcome, details: { connection: target.connectionName } });
   }
 
   #needsRefresh(row: AccountRow, rejected: string | undefined): boolean {

@@ -7,7 +7,7 @@ export const EXIT = {
   USAGE: 2,
   /** `connectors apply`: the definition file has problems (every one is printed). */
   INVALID: 3,
-  /** `request --fail`: the upstream API answered with a status outside 200–299. */
+  /** `request --fail`, `tools run`: the upstream API answered with a status outside 200–299. */
   UPSTREAM_STATUS: 4,
 } as const;
 

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { auditRepository } from '../audit/audit-repository.ts';
+import { AuditTrail } from '../audit/audit-trail.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { KEY_FILE_NAME, type Keyring, loadKeyring, prependKeyToFile } from '../vault/keyring.ts';
@@ -75,6 +77,7 @@ export async function rotateKeys(cli: CliContext, options: { batchSize: number; 
       onProgress: ({ done, total, column }) => progress.update(done, total, column),
     });
     progress.finish();
+    await recordRotation(store, { kid: vault.currentKid, reencrypted: result.reencrypted, failed: result.failed.length, remaining: result.remaining }, cli);
     if (!fromEnvironment) fs.rmSync(stateFile, { force: true });
 
     cli.print({ kid: vault.currentKid, reencrypted: result.reencrypted, changed_meanwhile: result.changedMeanwhile, failed: result.failed, remaining: result.remaining }, () =>
@@ -95,6 +98,23 @@ export async function rotateKeys(cli: CliContext, options: { batchSize: number; 
   } finally {
     await store.close();
   }
+}
+
+/** The audit trail's `key.rotate` entry, written before the command returns (never a key, only its id). */
+async function recordRotation(store: Store, outcome: { kid: string; reencrypted: number; failed: number; remaining: number }, cli: CliContext): Promise<void> {
+  const trail = new AuditTrail({
+    repository: auditRepository(store.db, store.dialect),
+    clock: Date.now,
+    log: { warn: () => undefined, error: (_object, message) => cli.err(`toolproxy: ${message}`) },
+  });
+  trail.record({
+    action: 'key.rotate',
+    actor: { type: 'system', id: 'toolproxy keys rotate' },
+    target: { type: 'encryption_key', id: outcome.kid },
+    outcome: outcome.failed > 0 || outcome.remaining > 0 ? 'incomplete' : 'ok',
+    details: { reencrypted: outcome.reencrypted, failed: outcome.failed, remaining: outcome.remaining },
+  });
+  await trail.close();
 }
 
 /** S6 at the operator's end: never add a key to, or rewrite, a database this keyring cannot read. */

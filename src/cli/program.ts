@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
+import { ToolExecutionError, ToolproxyApiError, ToolproxyError } from '../../packages/sdk/src/index.ts';
 import { registerAccounts } from './accounts.ts';
+import { registerAudit } from './audit.ts';
 import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
 import { registerConnectors } from './connectors.ts';
@@ -8,6 +9,8 @@ import { type CliIo, defaultServerUrl } from './context.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { registerKeys } from './keys.ts';
 import { registerMcp } from './mcp.ts';
+import { registerPolicies } from './policies.ts';
+import { registerApprovals } from './approvals.ts';
 import { registerRequest } from './request.ts';
 import { registerStart } from './start.ts';
 import { registerTools } from './tools.ts';
@@ -15,7 +18,7 @@ import { sanitize } from './table.ts';
 import { cliVersion } from './version.ts';
 
 /**
- * The `toolproxy` command. Every command but `start` and `keys rotate` talks to a server through
+ * The `toolproxy` command. Every command but `start`, `keys rotate` and `audit` talks to a server through
  * the Node SDK; those two are local operator commands. Runs in-process (tests pass their own
  * streams) and returns the exit code instead of exiting.
  */
@@ -40,7 +43,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerTools(program, io);
   registerClients(program, io);
   registerMcp(program, io);
+  registerPolicies(program, io);
+  registerApprovals(program, io);
   registerKeys(program, io);
+  registerAudit(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -64,6 +70,8 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   } else if (error instanceof ToolproxyApiError) {
     const problems = error.problems.map((p) => `${p.path || '/'}: ${p.message}`);
     body = { code: error.code, status: error.status, message: error.message, ...(problems.length ? { problems } : { details: error.details }) };
+    // `tools run`: the tool ran and its upstream API answered with an error, as `request --fail`.
+    if (error instanceof ToolExecutionError && error.upstreamStatus !== null) exitCode = EXIT.UPSTREAM_STATUS;
   } else if (error instanceof ToolproxyError) {
     body = { code: error.code, message: error.message };
   } else if (error instanceof TypeError) {

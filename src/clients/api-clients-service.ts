@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
@@ -39,12 +40,15 @@ export class ApiClientsService {
   readonly #activeUntil = new Map<string, number>();
   /** Tokens whose MAC already checked out: the proxy sees the same few tokens again and again. */
   readonly #verified = new Map<string, AppTokenClaims>();
+  readonly #audit: AuditRecorder | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; signer: AppTokenSigner; tokenTtlSeconds: number }) {
+  /** `audit`: the audit trail (API client create and revoke). */
+  constructor(deps: { store: Store; clock: Clock; signer: AppTokenSigner; tokenTtlSeconds: number; audit?: AuditRecorder }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#signer = deps.signer;
     this.#tokenTtlSeconds = deps.tokenTtlSeconds;
+    this.#audit = deps.audit;
   }
 
   /** `repos`: write through these (a transaction's) instead of the store's. */
@@ -66,6 +70,7 @@ export class ApiClientsService {
     });
     const row = await repos.apiClients.findByClientId(clientId);
     if (!row) throw new ToolproxyError('INTERNAL_ERROR', { message: 'api client vanished after insert' });
+    this.#audit?.record({ action: 'api_client.create', target: { type: 'api_client', id: clientId }, details: { name, bootstrap: options.isBootstrap === true } });
     return { client: toView(row), clientSecret: new Secret(clientSecret) };
   }
 
@@ -84,6 +89,7 @@ export class ApiClientsService {
     const revoked = await this.#store.apiClients.revoke(clientId, this.#clock());
     this.#activeUntil.delete(clientId);
     if (!revoked) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
+    this.#audit?.record({ action: 'api_client.revoke', target: { type: 'api_client', id: clientId } });
   }
 
   /** RFC 6749 §4.4 client credentials grant. */

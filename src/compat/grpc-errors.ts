@@ -1,5 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ERROR_CATALOGUE, type ErrorCode, type Problem, ToolproxyError } from '../errors.ts';
+import { ToolUpstreamError } from '../tools/tool-errors.ts';
 import { ErrorInfoSchema } from './descriptors.ts';
 
 /**
@@ -22,6 +23,8 @@ const BY_HTTP_STATUS: Readonly<Record<number, Code>> = {
   414: Code.InvalidArgument,
   415: Code.InvalidArgument,
   422: Code.InvalidArgument,
+  // A tool's upstream refused (ToolUpstreamError carries its own mapping, see toolError).
+  424: Code.FailedPrecondition,
   429: Code.ResourceExhausted,
   431: Code.ResourceExhausted,
   500: Code.Internal,
@@ -50,6 +53,7 @@ export function grpcCodeOf(code: ErrorCode): Code {
  */
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
+  if (error instanceof ToolUpstreamError) return toolError(error);
   const known = error instanceof ToolproxyError ? error : new ToolproxyError('INTERNAL_ERROR', { cause: error });
   const message = known.expose ? known.message : ERROR_CATALOGUE[known.code][1];
   const problems = known.expose ? problemsOf(known.details) : [];
@@ -61,6 +65,38 @@ export function toConnectError(error: unknown): ConnectError {
         ...(problems.length > 0
           ? { validationErrorInfo: { fieldViolations: problems.map((p) => ({ field: p.path, description: p.message })) } }
           : {}),
+      },
+    },
+  ]);
+}
+
+/** The SDK's typed tool exceptions: 16 unauthorized, 7 forbidden, 8 rate limit, anything else a tool exception. */
+function toolGrpcCode(status: number): Code {
+  if (status === 401) return Code.Unauthenticated;
+  if (status === 403) return Code.PermissionDenied;
+  if (status === 429) return Code.ResourceExhausted;
+  if (status === 404) return Code.NotFound;
+  if (status === 400 || status === 422) return Code.InvalidArgument;
+  if (status === 409) return Code.FailedPrecondition;
+  return status >= 500 ? Code.Internal : Code.FailedPrecondition;
+}
+
+const MAX_TOOL_MESSAGE = 4096;
+
+/**
+ * An upstream failure of a tool (wire notes §7): `ErrorInfo.error_code` is `TOOL_ERROR`, so the
+ * SDK neither retries nor re-authenticates, and `tool_error_info` carries the upstream status
+ * (`tool_error_code`), its answer (`tool_error_message`) and the execution id.
+ */
+function toolError(error: ToolUpstreamError): ConnectError {
+  const body = (error.details as { body?: unknown }).body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  return new ConnectError(`${error.message} (${error.code})`, toolGrpcCode(error.upstreamStatus), undefined, [
+    {
+      desc: ErrorInfoSchema,
+      value: {
+        errorCode: 'TOOL_ERROR',
+        toolErrorInfo: { executionId: error.executionId, toolErrorCode: String(error.upstreamStatus), toolErrorMessage: text.slice(0, MAX_TOOL_MESSAGE) },
       },
     },
   ]);

@@ -4,11 +4,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
+import { runAs } from '../audit/actor-context.ts';
 import { API_CLIENT, type ConnectedAccountDeps, connectedAccountService } from './connected-account-service.ts';
 import { connectionService } from './connection-service.ts';
 import { ConnectedAccountService, ConnectionService, ToolService } from './descriptors.ts';
 import { toConnectError } from './grpc-errors.ts';
-import { toolService } from './tool-service.ts';
+import { toolService, type ToolServiceDeps } from './tool-service.ts';
 
 /** A Node request handler for HTTP/1.1 or HTTP/2 requests (connect-node's `NodeHandlerFn`). */
 export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
@@ -16,6 +17,8 @@ export type NodeHandler = ReturnType<typeof connectNodeAdapter>;
 export interface GrpcHandlerDeps extends ConnectedAccountDeps {
   clients: ApiClientsService;
   connections: ConnectionsService;
+  /** The tools service and executor behind ToolService. */
+  tools: ToolServiceDeps;
   log: FastifyBaseLogger;
   /** Largest request message accepted (the management API's body limit). */
   readMaxBytes: number;
@@ -33,7 +36,7 @@ export function createGrpcHandler(deps: GrpcHandlerDeps): NodeHandler {
     routes(router) {
       router.service(ConnectedAccountService, connectedAccountService(deps));
       router.service(ConnectionService, connectionService(deps.connections));
-      router.service(ToolService, toolService());
+      router.service(ToolService, toolService(deps.tools));
     },
     grpc: true,
     grpcWeb: false,
@@ -57,8 +60,10 @@ function rpcBoundary(clients: ApiClientsService, log: FastifyBaseLogger): Interc
     try {
       const header = req.header.get('authorization');
       if (header === null || !/^bearer /i.test(header)) throw new ToolproxyError('UNAUTHENTICATED');
-      req.contextValues.set(API_CLIENT, await clients.authenticate(header.slice(7).trim()));
-      const response = await next(req);
+      const clientId = await clients.authenticate(header.slice(7).trim());
+      req.contextValues.set(API_CLIENT, clientId);
+      // Audit entries the services write during this RPC name its API client (src/audit/actor-context.ts).
+      const response = await runAs({ type: 'api_client', id: clientId }, () => next(req));
       log.info({ rpc, grpc_status: 0, ms: ms() }, 'rpc');
       return response;
     } catch (error) {

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
 import type { ConnectorsService, LoadedConnector } from '../connectors/connectors-service.ts';
@@ -45,14 +46,17 @@ export class ConnectionsService {
   readonly #connectors: ConnectorsService;
   readonly #vault: Vault;
   readonly #publicUrl: string;
+  readonly #audit: AuditRecorder | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; connectors: ConnectorsService; vault: Vault; publicUrl: string }) {
+  /** `audit`: the audit trail (connection create, update and delete). */
+  constructor(deps: { store: Store; clock: Clock; changes: ChangeFeed; connectors: ConnectorsService; vault: Vault; publicUrl: string; audit?: AuditRecorder }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#connectors = deps.connectors;
     this.#vault = deps.vault;
     this.#publicUrl = deps.publicUrl;
+    this.#audit = deps.audit;
   }
 
   async create(input: { name: string; connector: string; enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
@@ -87,6 +91,7 @@ export class ConnectionsService {
     if (!(await this.#store.connections.insert(row))) {
       throw new ToolproxyError('CONNECTION_EXISTS', { details: { name: input.name } });
     }
+    this.#audit?.record({ action: 'connection.create', target: { type: 'connection', id: row.name }, details: { connection_id: id, connector: connector.row.identifier, enabled: row.enabled === 1, client_secret_set: secrets !== null } });
     return this.#view(row, connector);
   }
 
@@ -124,6 +129,12 @@ export class ConnectionsService {
     }
     await this.#store.connections.update(row.id, { enabled: next.enabled, settings: next.settings, secrets: next.secrets, updated_at: next.updated_at });
     this.#changes.configChanged();
+    this.#audit?.record({
+      action: 'connection.update',
+      target: { type: 'connection', id: row.name },
+      // Whether the OAuth client secret changed, never its value.
+      details: { connection_id: row.id, enabled: next.enabled === 1, client_secret_changed: next.secrets !== row.secrets },
+    });
     return this.#view(next, connector);
   }
 
@@ -160,6 +171,7 @@ export class ConnectionsService {
     if (outcome === 'in_use') throw new ToolproxyError('CONNECTION_IN_USE');
     if (outcome === 'not_found') throw new ToolproxyError('CONNECTION_NOT_FOUND');
     this.#changes.configChanged();
+    this.#audit?.record({ action: 'connection.delete', target: { type: 'connection', id: row.name }, details: { connection_id: row.id } });
   }
 
   async load(name: string): Promise<LoadedConnection> {

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-entry.ts';
 import { randomBytes } from 'node:crypto';
 import type { ChangeFeed } from '../changes.ts';
 import type { Clock } from '../clock.ts';
@@ -49,6 +50,7 @@ export class ConnectorsService {
   readonly #changes: ChangeFeed;
   readonly #discovery: DiscoveryOptions | undefined;
   readonly #egressAllows: AddressCheck | undefined;
+  readonly #audit: AuditRecorder | undefined;
 
   constructor(deps: {
     store: Store;
@@ -58,12 +60,15 @@ export class ConnectorsService {
     discovery?: DiscoveryOptions;
     /** The egress policy's check, to warn at save time about URLs it will refuse. */
     egressAllows?: AddressCheck;
+    /** The audit trail: connector create, update and delete. */
+    audit?: AuditRecorder;
   }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#changes = deps.changes;
     this.#discovery = deps.discovery;
     this.#egressAllows = deps.egressAllows;
+    this.#audit = deps.audit;
   }
 
   /**
@@ -105,6 +110,7 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, row.id, tools, { origin: 'custom', now, removeOthers: true });
     });
     if (tools !== undefined && tools.length > 0) this.#changes.configChanged();
+    this.#audit?.record({ action: 'connector.create', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id, tools: tools?.length ?? 0 } });
     return this.#saved(toView(row, stored), stored);
   }
 
@@ -148,6 +154,7 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, current.row.id, tools, { origin: 'custom', now: patch.updated_at, removeOthers: true });
     });
     this.#changes.configChanged();
+    this.#audit?.record({ action: 'connector.update', target: { type: 'connector', id: current.row.identifier }, details: { connector_id: current.row.id, tools: tools?.length ?? null } });
     return this.#saved(toView({ ...current.row, ...patch }, definition), definition);
   }
 
@@ -162,6 +169,7 @@ export class ConnectorsService {
     if (outcome === 'in_use') throw new ToolproxyError('CONNECTOR_IN_USE');
     if (outcome === 'not_found') throw new ToolproxyError('CONNECTOR_NOT_FOUND');
     this.#changes.configChanged();
+    this.#audit?.record({ action: 'connector.delete', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id } });
   }
 
   /**

@@ -2,6 +2,10 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AccountsService } from '../accounts/accounts-service.ts';
+import type { ApprovalsService } from '../approvals/approvals-service.ts';
+import { runAs } from '../audit/actor-context.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import { auditRoutes } from './routes/audit.ts';
 import type { AuthorizationLinks } from '../accounts/authorization-links.ts';
 import type { OAuthFlow } from '../accounts/oauth-flow.ts';
 import { oauthRoutes } from './routes/oauth.ts';
@@ -13,6 +17,7 @@ import type { ProxyMetrics } from '../proxy/metrics.ts';
 import type { ProxyPipeline } from '../proxy/pipeline.ts';
 import type { RequestLog } from '../proxy/request-log.ts';
 import type { OpenApiImporter } from '../tools/openapi-import/openapi-importer.ts';
+import type { ToolExecutor } from '../tools/tool-executor.ts';
 import type { ToolsService } from '../tools/tools-service.ts';
 import type { McpServices } from '../mcp/create-mcp.ts';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
@@ -25,15 +30,19 @@ import { installProxyDispatch } from './proxy-dispatch.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { connectorRoutes } from './routes/connectors.ts';
 import { customToolRoutes } from './routes/custom-tools.ts';
+import { executeToolRoutes } from './routes/execute-tool.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { hostedRoutes } from './routes/hosted.ts';
 import { mcpConfigRoutes } from './routes/mcp-configs.ts';
 import { mcpEndpointRoutes } from './routes/mcp-endpoint.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import type { PoliciesService } from '../policy/policies-service.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { requestLogRoutes } from './routes/request-log.ts';
 import { tokenRoutes } from './routes/token.ts';
@@ -52,13 +61,19 @@ export interface AppServices {
   pipeline: ProxyPipeline;
   /** The proxy's request log (GET /api/v1/request_log) and metrics (GET /metrics). */
   requestLog?: RequestLog;
+  /** The audit trail (docs/audit.md): verify and export. */
+  audit?: AuditTrail;
   metrics?: ProxyMetrics;
   /** Tools (listing, custom tools) and their OpenAPI import. */
-  tools?: { service: ToolsService; importer: OpenApiImporter };
+  tools?: { service: ToolsService; importer: OpenApiImporter; executor?: ToolExecutor };
   /** MCP server configs, session tokens and the MCP endpoint (src/mcp). */
   mcp?: McpServices;
   /** The OAuth authorization server MCP clients connect with (src/authorization-server). */
   authorizationServer?: AuthorizationServer;
+  /** Connection and account policies (src/policy). */
+  policies?: PoliciesService;
+  /** Calls held for a person's approval (docs/approvals.md). */
+  approvals?: ApprovalsService;
 }
 
 export interface AppOptions {
@@ -127,17 +142,23 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireAppToken(services.clients));
+    // The audit trail's entries written by the services below name this request's API client.
+    api.addHook('preHandler', (request, _reply, done) => (request.actor ? runAs(request.actor, done) : done()));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
     const mcpVerify = services.authorizationServer?.requests;
     accountRoutes(api, services.accounts, services.links, services.oauth?.flow, mcpVerify && ((id, identifier) => mcpVerify.verifyUser(id, identifier)));
     clientRoutes(api, services.clients);
     if (services.requestLog) requestLogRoutes(api, services.requestLog);
+    if (services.audit) auditRoutes(api, services.audit);
     if (services.tools) {
       toolRoutes(api, services.tools.service);
       customToolRoutes(api, { tools: services.tools.service, importer: services.tools.importer });
+      if (services.tools.executor) executeToolRoutes(api, services.tools.executor);
     }
     if (services.mcp) mcpConfigRoutes(api, services.mcp);
+    if (services.policies) policyRoutes(api, services.policies);
+    if (services.approvals) approvalRoutes(api, services.approvals);
   });
   if (services.mcp) {
     const { notifier } = services.mcp;

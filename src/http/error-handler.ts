@@ -5,7 +5,8 @@ import { type ErrorCode, type Problem, ToolproxyError } from '../errors.ts';
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ToolproxyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = toToolproxyError(error);
-    if (mapped.statusCode >= 500) request.log.error({ err: error, code: mapped.code }, 'request failed');
+    // A tool's upstream failing is not ours, and its details hold the upstream's answer, which is never logged.
+    if (mapped.statusCode >= 500 && mapped.code !== 'TOOL_UPSTREAM_FAILED') request.log.error({ err: error, code: mapped.code }, 'request failed');
     else request.log.debug({ code: mapped.code }, 'request refused');
     void reply.code(mapped.statusCode).header('x-toolproxy-error', mapped.code).send(mapped.toBody());
   });

@@ -62,8 +62,8 @@ export type JsonSchemaObject = { type: 'object'; properties?: Record<string, obj
  * per MCP: only an unknown tool is a protocol error.
  */
 export type ToolOutcome =
-  /** The upstream answered 2xx. `structured`: the tool has an output schema and `data` matches it. */
-  | { kind: 'ok'; data: unknown; executionId: string; structured: boolean; truncated?: boolean }
+  /** The upstream answered 2xx. `structured`: the tool has an output schema and `data` matches it. `note`: what was cut, when truncated. */
+  | { kind: 'ok'; data: unknown; executionId: string; structured: boolean; truncated?: boolean; note?: string }
   /** The upstream answered with an error status (4xx other than a lost authorization, 5xx). */
   | { kind: 'upstream_error'; status: number; data: unknown; executionId: string; retryAfterSeconds?: number }
   /** The identifier's account on this connection is not ACTIVE (or the upstream said its authorization is gone): MCP adds a fresh link. */

@@ -37,7 +37,8 @@ export function toCallToolResult(outcome: Exclude<ToolOutcome, { kind: 'unknown_
     case 'ok': {
       const structured = outcome.structured && isRecord(outcome.data);
       return {
-        content: [{ type: 'text', text: asText(outcome.data) }],
+        // A cut answer says so where the model reads, not only in _meta.
+        content: [{ type: 'text', text: asText(outcome.data) }, ...(outcome.truncated && outcome.note ? [{ type: 'text' as const, text: outcome.note }] : [])],
         ...(structured ? { structuredContent: outcome.data as Record<string, unknown> } : {}),
         _meta: { [`${META_PREFIX}execution_id`]: outcome.executionId, ...(outcome.truncated ? { [`${META_PREFIX}truncated`]: true } : {}) },
       };

@@ -23,7 +23,12 @@ import { parseProxyBase, type UpstreamTarget } from './url-join.ts';
 export interface ResolvedAccount {
   readonly accountId: string;
   readonly connectionName: string;
+  /** The connection's connector: a tool runs only on an account of its own connector. */
+  readonly connectorId: string;
   readonly identifier: string;
+  /** The reference's scope labels, set when the account was created (accounts/account-scope.ts). */
+  readonly organizationId: string | null;
+  readonly userId: string | null;
   readonly status: AccountStatus;
   readonly connectionEnabled: boolean;
   readonly proxyEnabled: boolean;
@@ -53,6 +58,7 @@ export interface ResolvedAccount {
 interface ConnectionPlan {
   connectionId: string;
   connectionName: string;
+  connectorId: string;
   enabled: boolean;
   definition: ConnectorDefinition;
   pattern: AuthPattern;
@@ -304,6 +310,7 @@ export class AccountResolver {
     const plan: ConnectionPlan = {
       connectionId: connection.id,
       connectionName,
+      connectorId: connection.connector_id,
       enabled: connection.enabled === 1,
       definition,
       pattern,
@@ -341,7 +348,10 @@ export class AccountResolver {
     return {
       accountId: account.id,
       connectionName: plan.connectionName,
+      connectorId: plan.connectorId,
       identifier,
+      organizationId: account.organization_id,
+      userId: account.user_id,
       status: account.status,
       connectionEnabled: plan.enabled,
       proxyEnabled: definition.proxy_enabled !== false,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Actor } from '../actor.ts';
 import type { ToolproxyError } from '../errors.ts';
+import type { PolicyDocument } from '../policy/policy-schema.ts';
 import type { ResolvedAccount } from './account-resolver.ts';
 import { CallControl } from './call-control.ts';
 import type { ConcurrencySlot } from './concurrency-limiter.ts';
@@ -9,8 +10,11 @@ import type { UpstreamRequest } from './forwarder.ts';
 import type { ProxyCallRecord } from './request-log.ts';
 import type { ResponseSink } from './sinks.ts';
 
-/** The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP `tools/call`. */
-export type Door = 'proxy' | 'tool' | 'mcp';
+/**
+ * The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP
+ * `tools/call`, or `approval`: an approved call run by its approver (docs/approvals.md).
+ */
+export type Door = 'proxy' | 'tool' | 'mcp' | 'approval';
 
 /**
  * Which connected account a call uses: the `/proxy` routing headers (connection name and the
@@ -34,10 +38,19 @@ export interface PipelineRequest {
    * any other door's headers are checked by the admit step (P6).
    */
   readonly headersFromParser?: boolean | undefined;
-  /** A stream (sent as it arrives unless it has to be replayed), a rendered body, or none. */
-  readonly body: Readable | Buffer | null;
+  /**
+   * A stream (sent as it arrives unless it has to be replayed), a rendered body, or none. The
+   * approval step replaces a stream it had to read (to store it) by the bytes it read.
+   */
+  body: Readable | Buffer | null;
   /** Aborts the call when its caller is gone (tool and MCP doors); `/proxy`'s sink watches its socket instead. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The cheaper way for a door that holds a response to say its caller left (REST tool calls): an
+   * AbortSignal and its listener cost a tool call about a tenth of its CPU. Called once when the
+   * call starts, with the function to call when the caller is gone; returns what stops watching.
+   */
+  readonly watchCaller?: ((callerGone: () => void) => () => void) | undefined;
   /** Retries asked for on 429/502/503/504 (0–5, see retry.ts); the door has checked the method allows them. */
   readonly retries: number;
   /**
@@ -55,6 +68,29 @@ export interface CallContext {
   /** Tool and MCP doors: the tool that rendered the request and this execution of it. */
   readonly toolName?: string | undefined;
   readonly executionId?: string | undefined;
+  /**
+   * A narrowing policy the caller carries (an MCP session token's, DESIGN.md §9): checked on top
+   * of the connection's and the account's by the policy step (src/policy).
+   */
+  readonly policy?: PolicyDocument | undefined;
+  /**
+   * Set only by the approvals service when it runs an approved call it has claimed: the approval
+   * step lets the call through (and records its outcome) instead of asking for approval again.
+   */
+  readonly approvalId?: string | undefined;
+  /**
+   * Tool and MCP doors: what the routed account must be. The resolve step refuses any other
+   * account before anything is taken, read or sent (a tool of another connector:
+   * TOOL_CONNECTION_MISMATCH; another organization or user: ACCOUNT_NOT_FOUND, as accounts do).
+   */
+  readonly expect?: AccountExpectation | undefined;
+}
+
+export interface AccountExpectation {
+  /** The tool's connector; the account's connection must use it. */
+  readonly connectorId: string;
+  readonly organizationId?: string | undefined;
+  readonly userId?: string | undefined;
 }
 
 /**
@@ -127,6 +163,8 @@ export class Call implements UpstreamRequest {
   /** The body as sent, and whether it can be sent again (request-body.ts). */
   body: Readable | Buffer | null = null;
   replayable = false;
+  /** A policy's `max_request_body_bytes` for a body of unknown size (request-body.ts cuts it off there). */
+  maxBodyBytes = Infinity;
   /** The limits step's slot, given back when the call is over. */
   slot: ConcurrencySlot | undefined = undefined;
   response: Dispatcher.ResponseData | undefined = undefined;

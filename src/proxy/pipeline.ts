@@ -3,10 +3,12 @@
  * (`/proxy`, tool execution, MCP `tools/call`), runs the same ordered list of named steps.
  * Nothing else opens an upstream connection or resolves an account.
  *
- *   admit → resolve → [policy] → [approval] → limits → inject → forward → relay → record
+ *   admit → [audit] → resolve → [policy] → [approval] → limits → inject → forward → relay → record
  *
  * - admit    refuses what cannot be proxied at all: a method outside P18's list, headers outside
  *            RFC 9110's grammar (rendered requests), a problem the door found (steps/admit.ts)
+ * - audit    the audit trail's back-pressure (a full queue holds the call, then refuses it with
+ *            AUDIT_UNAVAILABLE), and at the end its one audit entry (src/audit/audit-step.ts)
  * - resolve  the connected account (warm: no SQL, no decrypt), usable or refused, and the
  *            upstream URL joined under proxy_url (P1)
  * - limits   a concurrency slot of the account and its connection (P19), given back at the end
@@ -18,10 +20,13 @@
  *
  * Insertion points (issue 14), between resolve and limits, so a refusal costs no slot, reads no
  * body and sends nothing upstream, and the record step still writes the refusal down:
- * - policy: reads `call.account` (connection and account), `call.joinedPath` (checked, under
- *   proxy_url), `call.method` and `call.context` (door, tool name, actor); throws POLICY_DENIED.
- * - approval: after policy; holds the call (awaits, with `call.control.signal`) or refuses with
- *   APPROVAL_REQUIRED. A step keeps per-call state with a `CallState` key.
+ * - policy (src/policy/policy-step.ts, docs/policies.md): reads `call.account` (connection and
+ *   account), `call.joinedPath` (checked, under proxy_url), `call.method`, `call.context` (door,
+ *   tool name, a carried MCP token policy) and the declared body length; throws POLICY_DENIED or
+ *   RATE_LIMITED.
+ * - approval: after policy; `approvalRequirement(call)` (src/policy/approval-requirement.ts) says
+ *   which require_approval rule matches; it holds the call (awaits, with `call.control.signal`) or
+ *   refuses with APPROVAL_REQUIRED. A step keeps per-call state with a `CallState` key.
  * Add a step to `standardSteps` (steps/index.ts); the names' order is checked at construction.
  * The server builds the pipeline with `createProxyPipeline` there and hands it to every door.
  *
@@ -50,7 +55,7 @@ import { Call, type CallContext, type CallRecord, type PipelineRequest } from '.
 import { CollectingSink, type CollectedResponse, type ResponseSink } from './sinks.ts';
 
 /** The steps' names, in the only order they may run. */
-export const STEP_ORDER = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'] as const;
+export const STEP_ORDER = ['admit', 'audit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'] as const;
 export type StepName = (typeof STEP_ORDER)[number];
 
 export interface PipelineStep {
@@ -105,6 +110,7 @@ export class ProxyPipeline {
       if (signal.aborted) control.callerClosed();
       else signal.addEventListener('abort', onAbort!, { once: true });
     }
+    const unwatch = request.watchCaller?.(() => control.callerClosed());
     sink.open(call);
     let failure: unknown;
     try {
@@ -121,6 +127,7 @@ export class ProxyPipeline {
     control.finish();
     sink.close();
     if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+    unwatch?.();
     const finishing = this.#finishing;
     for (let i = 0; i < finishing.length; i++) {
       try {

@@ -1,4 +1,5 @@
 import { type Readable, Transform } from 'node:stream';
+import { ToolproxyError } from '../errors.ts';
 import type { Call } from './call.ts';
 
 /**
@@ -29,6 +30,9 @@ export function prepareBody(call: Call, wantReplay: boolean): Promise<void> | un
   }
   const declared = declaredLength(call.request.headers['content-length']);
   if (wantReplay && declared !== undefined && declared <= REPLAYABLE_BODY_BYTES) return readAll(call, body);
+  // A policy's body cap on an unsized body: read it first when the cap is small enough to hold,
+  // so a body over the cap is refused before anything goes upstream; a larger one is cut off there.
+  if (declared === undefined && call.maxBodyBytes <= REPLAYABLE_BODY_BYTES) return readAll(call, body);
   call.replayable = false;
   if (declared === undefined) {
     call.body = counted(body, call);
@@ -45,7 +49,12 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 
 async function readAll(call: Call, body: Readable): Promise<void> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > call.maxBodyBytes) throw bodyOverCap();
+    chunks.push(chunk as Buffer);
+  }
   const buffered = Buffer.concat(chunks);
   call.body = buffered;
   call.replayable = true;
@@ -55,12 +64,19 @@ async function readAll(call: Call, body: Readable): Promise<void> {
 /** A chunked upload has no Content-Length: count its bytes on the way through. */
 function counted(body: Readable, call: Call): Readable {
   const record = call.record;
+  const cap = call.maxBodyBytes;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       record.bytesIn += chunk.length;
-      callback(null, chunk);
+      if (record.bytesIn > cap) callback(bodyOverCap());
+      else callback(null, chunk);
     },
   });
   body.on('error', (error) => counter.destroy(error));
   return body.pipe(counter);
+}
+
+/** POLICY_DENIED for a body over its policy's `max_request_body_bytes` (src/policy). */
+function bodyOverCap(): ToolproxyError {
+  return new ToolproxyError('POLICY_DENIED', { details: { rule: 'max_request_body_bytes' } });
 }

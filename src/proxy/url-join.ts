@@ -93,7 +93,12 @@ export function parseProxyBase(renderedProxyUrl: string): UpstreamTarget {
 /** Targets made by parseProxyBase, canonical by construction: only these may take the fast path. */
 const CANONICAL_TARGETS = new WeakSet<UpstreamTarget>();
 
-function isDotSegment(segment: string): boolean {
+/**
+ * A segment a server may read as `.` or `..`: percent-encoded dots count, and so does anything
+ * after a `;` (path parameters: Tomcat and others read `..;x` as `..`). Tool rendering uses the
+ * same rule, so a rendered path is never refused here later.
+ */
+export function isDotSegment(segment: string): boolean {
   const name = segment.split(PATH_PARAMETER)[0]!.replace(/%2e/gi, '.');
   return name === '.' || name === '..';
 }

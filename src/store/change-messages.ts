@@ -22,7 +22,9 @@ export function encodeChange(change: Change, instance: string): string {
     const payload = JSON.stringify({ instance, kind: 'account', connection: change.connectionName, identifier: change.identifier });
     if (Buffer.byteLength(payload, 'utf8') <= MAX_PAYLOAD_BYTES) return payload;
   }
+  if (change.kind === 'approval') return JSON.stringify({ instance, kind: 'approval', approval: change.approvalId.slice(0, 200) });
   if (change.kind === 'mcp_config') return JSON.stringify({ instance, kind: 'mcp_config', config: change.configId.slice(0, 200) });
+  if (change.kind === 'policy') return JSON.stringify({ instance, kind: 'policy' });
   return JSON.stringify({ instance, kind: 'config' });
 }
 
@@ -35,9 +37,11 @@ export function decodeChange(payload: string): ChangeMessage | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { instance, kind, connection, identifier, config } = parsed as Record<string, unknown>;
+  const { instance, kind, connection, identifier, config, approval } = parsed as Record<string, unknown>;
   if (typeof instance !== 'string' || instance === '') return undefined;
   if (kind === 'config') return { instance, change: { kind: 'config' } };
+  if (kind === 'policy') return { instance, change: { kind: 'policy' } };
+  if (kind === 'approval' && typeof approval === 'string') return { instance, change: { kind: 'approval', approvalId: approval } };
   if (kind === 'mcp_config' && typeof config === 'string') return { instance, change: { kind: 'mcp_config', configId: config } };
   if (kind === 'account' && typeof connection === 'string' && typeof identifier === 'string') {
     return { instance, change: { kind: 'account', connectionName: connection, identifier } };

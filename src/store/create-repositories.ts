@@ -8,6 +8,7 @@ import type { StoreDialect } from './dialect.ts';
 import { encryptionKeysRepository } from './encryption-keys-repository.ts';
 import { mcpAuthorizationRepository } from './mcp-authorization-repository.ts';
 import { mcpConfigsRepository } from './mcp-configs-repository.ts';
+import { policiesRepository } from './policies-repository.ts';
 import type { Repositories } from './repositories.ts';
 import { requestLogRepository } from './request-log-repository.ts';
 import type { Database } from './schema.ts';
@@ -33,5 +34,6 @@ export function createRepositories(db: Kysely<Database>, dialect: StoreDialect):
     tools: toolsRepository(db),
     mcpConfigs: mcpConfigsRepository(db),
     mcpAuthorization: mcpAuthorizationRepository(db),
+    policies: policiesRepository(db, dialect),
   };
 }

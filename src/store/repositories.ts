@@ -18,6 +18,7 @@ import type {
 } from './schema.ts';
 import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
 import type { McpConfigRepository } from './mcp-configs-repository.ts';
+import type { PolicyRepository } from './policies-repository.ts';
 
 /**
  * What the services may ask of the database. One repository per table; no HTTP, no business
@@ -43,6 +44,8 @@ export interface Repositories {
   mcpConfigs: McpConfigRepository;
   /** The MCP OAuth authorization server's clients, requests, grants and refresh tokens. */
   mcpAuthorization: McpAuthorizationRepository;
+  /** Connection and account policies, rate-limit buckets (src/policy). */
+  policies: PolicyRepository;
 }
 
 export interface Page<T> {
@@ -403,6 +406,7 @@ export interface BuiltInToolSync {
 
 export interface ToolRepository {
   findByName(name: string): Promise<ToolListRow | undefined>;
+  findById(id: string): Promise<ToolListRow | undefined>;
   /** Keyset pages in name order (byte-wise on both dialects). */
   list(page: PageRequest, filter?: ToolFilter): Promise<Page<ToolListRow>>;
   count(filter?: ToolFilter): Promise<number>;

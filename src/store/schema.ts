@@ -24,6 +24,10 @@ export interface Database {
   mcp_authorization_requests: McpAuthorizationRequestTable;
   mcp_grants: McpGrantTable;
   mcp_refresh_tokens: McpRefreshTokenTable;
+  connection_policies: ConnectionPolicyTable;
+  account_policies: AccountPolicyTable;
+  policy_rate_buckets: PolicyRateBucketTable;
+  approvals: ApprovalTable;
 }
 
 export interface ConnectorTable {
@@ -293,3 +297,67 @@ export type McpOAuthClientRow = Selectable<McpOAuthClientTable>;
 export type McpAuthorizationRequestRow = Selectable<McpAuthorizationRequestTable>;
 export type McpGrantRow = Selectable<McpGrantTable>;
 export type ToolRow = Selectable<ToolTable>;
+
+/** A connection's policy (src/policy): the validated document as JSON. */
+export interface ConnectionPolicyTable {
+  connection_id: string;
+  document: string;
+  updated_at: number;
+}
+
+/** A connected account's narrowing policy (src/policy). */
+export interface AccountPolicyTable {
+  account_id: string;
+  document: string;
+  updated_at: number;
+}
+
+/** A rate limit's token bucket on Postgres (src/policy/rate-limiter.ts); `updated_at` in epoch ms. */
+export interface PolicyRateBucketTable {
+  account_id: string;
+  tokens: number;
+  granted: number;
+  updated_at: number;
+}
+/** 0012-approvals: a call held for a person's decision (src/approvals, docs/approvals.md). */
+export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'EXPIRED' | 'EXECUTING' | 'EXECUTED';
+
+export interface ApprovalTable {
+  /** `apr_…` */
+  id: string;
+  status: ApprovalStatus;
+  account_id: string;
+  connection_name: string;
+  identifier: string;
+  method: string;
+  /** Path and query under proxy_url, as the caller sent it. */
+  path: string;
+  /**
+   * Vault ciphertext (bound to `approvals|<id>|headers`) of the JSON object of the caller's headers
+   * that pass the header policy (never an injected credential); null once the call ran, was denied or expired.
+   */
+  headers: string | null;
+  /** Vault ciphertext of the body (base64 inside), bound to `approvals|<id>|body`; null without a body, and once gone like the headers. */
+  body: string | null;
+  body_bytes: number;
+  door: string;
+  tool_name: string | null;
+  execution_id: string | null;
+  /** `<type>:<id>` of who made the call (src/actor.ts). */
+  requested_by: string | null;
+  /** The policy rule that asked for approval. */
+  rule: string;
+  /** 1 while the caller waits for the decision: it, not the approver, runs the call. */
+  waiting: number;
+  created_at: number;
+  expires_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  executed_by: string | null;
+  executed_at: number | null;
+  /** The upstream status of the execution (or ours, when it was refused or failed). */
+  result_status: number | null;
+  result_error: string | null;
+}
+
+export type ApprovalRow = Selectable<ApprovalTable>;

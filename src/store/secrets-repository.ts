@@ -12,6 +12,8 @@ export const SECRET_COLUMNS = [
   { table: 'connections', column: 'secrets' },
   { table: 'authorization_sessions', column: 'pkce_verifier' },
   { table: 'token_revocations', column: 'token' },
+  { table: 'approvals', column: 'headers' },
+  { table: 'approvals', column: 'body' },
 ] as const satisfies readonly SecretColumn[];
 
 export function secretsRepository(db: Kysely<Database>): SecretRepository {

@@ -23,6 +23,10 @@ export function toolsRepository(db: Kysely<Database>): ToolRepository {
       return base().where('t.name', '=', name).executeTakeFirst();
     },
 
+    async findById(id) {
+      return base().where('t.id', '=', id).executeTakeFirst();
+    },
+
     async list(page, filter = {}) {
       const ks = keyset(page);
       let query = filtered(base(), filter).orderBy('t.name').limit(ks.limit);

@@ -7,6 +7,7 @@
  * JSON pointer of the input property at fault (TOOL_INPUT_INVALID); nothing is half-rendered.
  */
 import { type Problem, ToolproxyError } from '../errors.ts';
+import { isDotSegment } from '../proxy/url-join.ts';
 import type { BodyTemplate, RequestTemplate, ToolDefinition, ToolMethod, ValueMapping } from './definition-schema.ts';
 import { escapeToken, parseRelativePointer, setAt } from './json-pointer.ts';
 import { type PathPart, parsePathTemplate } from './path-template.ts';
@@ -71,9 +72,10 @@ function renderPath(template: RequestTemplate, input: Record<string, unknown>, p
     if (segment.ok) path += segment.value;
     else problems.push({ path: pointer(part.param), message: segment.message });
   }
-  // A literal next to a value (`/{a}.`) could still spell a dot segment.
-  if (problems.length === 0 && path.split('/').some((segment) => segment === '.' || segment === '..')) {
-    problems.push({ path: '', message: 'the path would contain a . or .. segment' });
+  // A literal next to a value (`/{a}.`), or a value with a path parameter (`..;x`), could still
+  // spell a dot segment; the URL joiner's own rule decides, so it never refuses this path later.
+  if (problems.length === 0 && path.split('/').some(isDotSegment)) {
+    problems.push({ path: '', message: 'the path would contain a . or .. segment (also as .;x or %2e)' });
   }
   return path;
 }

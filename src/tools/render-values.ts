@@ -3,6 +3,7 @@
  * value. Each function returns the text or a problem message; render-request.ts collects them.
  */
 import { assertValidHeaders } from '../proxy/header-policy.ts';
+import { isDotSegment } from '../proxy/url-join.ts';
 import type { ValueMapping } from './definition-schema.ts';
 
 export type Rendered<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -22,15 +23,17 @@ export function pathSegment(value: unknown): Rendered<string> {
   if (!isScalar(value)) return fail('must be a string, number or boolean: it fills one path segment');
   const text = String(value);
   if (text === '') return fail('must not be empty: it fills a path segment');
-  if (text === '.' || text === '..') return fail('must not be . or ..: it fills a path segment');
   if (text.includes('/') || text.includes('\\')) return fail('must not contain / or \\: it fills one path segment');
   if (ENCODED_SEPARATOR.test(text)) return fail('must not contain an encoded slash or backslash (%2F, %5C)');
   if (CONTROL.test(text)) return fail('must not contain control characters (CR, LF, NUL, …)');
+  let segment: string;
   try {
-    return ok(encodeURIComponent(text));
+    segment = encodeURIComponent(text);
   } catch {
     return fail('must be valid Unicode text');
   }
+  // `..;x` is `..` to servers that strip path parameters; the URL joiner refuses it too.
+  return isDotSegment(segment) ? fail('must not be . or .. (also with ;… after it): it fills a path segment') : ok(segment);
 }
 
 /** `[name, value]` pairs for a query parameter or form field (before encoding). */

@@ -92,6 +92,13 @@ export class ToolsService {
     return toToolView(row);
   }
 
+  /** The name of the tool with this id (the reference's UpdateTool and DeleteTool name tools by id). */
+  async nameOf(id: string): Promise<{ name: string; provider: string }> {
+    const row = await this.#store.tools.findById(id);
+    if (row === undefined) throw new ToolproxyError('TOOL_NOT_FOUND', { message: 'No tool with this id.', details: { id: id.slice(0, 200) } });
+    return { name: row.name, provider: row.provider };
+  }
+
   /** Tools the identifier can call now: those of its ACTIVE accounts on enabled connections. */
   async listScoped(identifier: string, filter: IdentifierToolFilter, page: PageRequest): Promise<Listing<ScopedToolView>> {
     assertValidIdentifier(identifier);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECRET_COLUMNS } from '../../src/store/secrets-repository.ts';
@@ -40,6 +41,17 @@ export async function seedSecrets(store: Store, vault: Vault, accounts: number):
       seeded.push({ table: 'connected_accounts', column: 'credentials', id: row.id, plaintext });
     }
   });
+  // A call held for approval: its headers and body are rotated like every other secret.
+  const approvalId = `apr_${randomBytes(15).toString('base64url')}`;
+  const headers = JSON.stringify({ 'x-caller-secret': `hs_${approvalId}` });
+  const body = Buffer.from(`{"held":"${approvalId}"}`).toString('base64');
+  await store.db.insertInto('approvals').values({
+    id: approvalId, status: 'PENDING', account_id: 'ca_x', connection_name: 'crm', identifier: 'u', method: 'POST', path: '/v1/charges',
+    headers: vault.encrypt(headers, { table: 'approvals', rowId: approvalId, column: 'headers' }), body: vault.encrypt(body, { table: 'approvals', rowId: approvalId, column: 'body' }),
+    body_bytes: 20, door: 'proxy', tool_name: null, execution_id: null, requested_by: null, rule: 'test', waiting: 0, created_at: Date.now(), expires_at: Date.now() + 3_600_000,
+    decided_by: null, decided_at: null, executed_by: null, executed_at: null, result_status: null, result_error: null,
+  }).execute();
+  seeded.push({ table: 'approvals', column: 'headers', id: approvalId, plaintext: headers }, { table: 'approvals', column: 'body', id: approvalId, plaintext: body });
   return seeded;
 }
 
@@ -49,7 +61,7 @@ export async function readBack(store: Store, vault: Vault, seeded: SeededSecret[
   for (const column of SECRET_COLUMNS) {
     const rows = await store.secrets.listNotOnKid(column, 'no-such-kid', null, 1_000_000);
     for (const row of rows) {
-      const expected = seeded.find((s) => s.table === column.table && s.id === row.id);
+      const expected = seeded.find((s) => s.table === column.table && s.column === column.column && s.id === row.id);
       if (!expected) continue;
       const plaintext = vault.decrypt(row.value, { table: column.table, rowId: row.id, column: column.column });
       if (plaintext !== expected.plaintext) throw new Error(`${column.table} ${row.id} decrypted to something else`);

@@ -53,7 +53,7 @@ describe('keys rotate with the data-dir key file', () => {
     const killed = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (/^re-encrypting: \d+\/2002 /m.test(stderr)) child.kill('SIGKILL');
+      if (/^re-encrypting: \d+\/2004 /m.test(stderr)) child.kill('SIGKILL');
     });
     assert.equal(await killed, 'SIGKILL', stderr);
 

@@ -259,11 +259,10 @@ describe('connections and tools', () => {
     assert.notEqual(second.connections[0]?.connectionName, first.connections[0]?.connectionName);
   });
 
-  test('executeTool answers a clear "not supported" (UNIMPLEMENTED, NOT_SUPPORTED)', async () => {
+  test('executeTool of a tool that does not exist is NOT_FOUND (TOOL_NOT_FOUND); tools are tested in sdk-tools.test.ts', async () => {
     const error = await failure(actions.executeTool({ toolName: 'acme_list_customers', connector: 'acme', identifier: 'alice', toolInput: {} }));
-    assert.ok(error instanceof ScalekitNotImplementedException, inspect(error));
-    assert.equal(error.errorCode, 'NOT_SUPPORTED');
-    assert.match(error.message, /actions\.request/);
+    assert.ok(error instanceof ScalekitNotFoundException, inspect(error));
+    assert.equal(error.errorCode, 'TOOL_NOT_FOUND');
   });
 });
 

@@ -445,6 +445,27 @@ describe('dashboard in a real browser', { skip }, () => {
     await screenshot(page, '13-request-log');
   });
 
+  step("a connection's policy is shown and edited as JSON, with the server's problems listed", async () => {
+    await goTo('Connections', 'Connections');
+    await page.getByRole('button', { name: 'Policy of acme', exact: true }).click();
+    const editor = page.getByLabel('Policy of acme (JSON)');
+    await page.getByText('No policy: every call is allowed.').waitFor();
+    await editor.fill('{"read_only": true, "allowed_methods": ["GET", "DELETE"], "paths": {"deny": ["admin"]}}');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    const problems = page.getByRole('alert').filter({ hasText: 'contradicts read_only' });
+    await problems.waitFor();
+    assert.match(await problems.innerText(), /\/paths\/deny\/0: must start with \//);
+    await accessible('connection policy with problems');
+    await editor.fill('{"read_only": true, "paths": {"deny": ["/v1/admin/**"]}}');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText(/^Saved /).waitFor();
+    assert.deepEqual((await server.api('GET', '/api/v1/connections/acme/policy')).body.policy, { read_only: true, paths: { deny: ['/v1/admin/**'] } });
+    await screenshot(page, '17-connection-policy');
+    await page.getByRole('button', { name: 'Delete policy' }).click();
+    await page.getByText('No policy: every call is allowed.').waitFor();
+    assert.equal((await server.api('GET', '/api/v1/connections/acme/policy')).body.policy, null);
+  });
+
   step('a connector whose proxy_url the egress policy refuses is saved with a warning that says so', async () => {
     await goTo('Connectors', 'Connectors');
     await page.getByRole('link', { name: 'New connector' }).click();

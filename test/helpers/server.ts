@@ -4,10 +4,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { ApprovalRequirement } from '../../src/approvals/approval-step.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { McpToolProvider } from '../../src/mcp/tool-provider.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createServer, type Server } from '../../src/server.ts';
+import { createServer, type Server, type ServerOverrides } from '../../src/server.ts';
 import type { TestDatabase } from './databases.ts';
 
 export interface TestServer {
@@ -78,6 +79,10 @@ export async function startTestServer(
     port?: number;
     /** The tools the MCP endpoint serves. */
     mcpToolProvider?: McpToolProvider;
+    /** Which proxied calls need a person's approval (docs/approvals.md). */
+    approvalRequirement?: ApprovalRequirement;
+    /** The audit trail's queue and timing, and a wrapper around its repository (e.g. one that blocks). */
+    audit?: ServerOverrides['audit'];
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tp-server-'));
@@ -109,6 +114,8 @@ export async function startTestServer(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.catalogDir ? { catalogDir: options.catalogDir } : {}),
       ...(options.mcpToolProvider ? { mcpToolProvider: options.mcpToolProvider } : {}),
+      ...(options.approvalRequirement ? { approvalRequirement: options.approvalRequirement } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
     },
   );
   if (options.dualProtocol) await server.listen('127.0.0.1', port);

@@ -186,7 +186,7 @@ for (const database of databases) {
       });
       assert.equal(created.status, 201, created.text);
       await server.api('POST', '/api/v1/connections', { name: 'tenant', connector: created.body.provider.identifier });
-      for (const domain of ['0x7f000001', '0x7f.1', '127.1', '2130706433', '0177.0.0.1', '1.0x7f', 'xn--0x1']) {
+      for (const domain of ['0x7f000001', '0x7f.1', '127.1', '2130706433', '0177.0.0.1', '1.0x7f']) {
         const link = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'tenant', identifier: 'hal' });
         const form = await fetch(link.body.link, { method: 'POST', body: new URLSearchParams({ domain, api_key: 'k' }) });
         assert.equal(form.status, 422, domain);

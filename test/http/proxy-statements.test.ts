@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { withTestDatabases } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { isBackgroundStatement, statementCounts } from '../helpers/statements.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { call, connectApiKey } from '../proxy/fixtures.ts';
 
@@ -9,24 +10,12 @@ import { call, connectApiKey } from '../proxy/fixtures.ts';
  * Issue 15: a proxied call on a warm account sends no SQL statement. Counted by the store's
  * statement counter as /metrics exposes it (`toolproxy_db_statements_total`); the background
  * batches (request log, the last_used_at flush) run on timers and are told apart by table and
- * kind, as the bench does (bench/README.md).
+ * kind, as the bench does (bench/README.md); so is the audit trail's batch (docs/audit.md).
  */
 
 const databases = await withTestDatabases();
 
 /** `"<statement> <table>" → count` from a /metrics body. */
-async function statements(server: TestServer, token: string): Promise<Map<string, number>> {
-  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(response.status, 200);
-  const counts = new Map<string, number>();
-  for (const match of (await response.text()).matchAll(/^toolproxy_db_statements_total\{statement="(\w*)",table="(\w*)"\} (\d+)$/gm)) {
-    counts.set(`${match[1]} ${match[2]}`, Number(match[3]));
-  }
-  return counts;
-}
-
-const isBackground = (key: string) => key.endsWith(' request_log') || key === 'update connected_accounts';
-
 for (const database of databases) {
   describe(`statements per proxied call on ${database.name}`, () => {
     let upstream: Upstream;
@@ -45,20 +34,20 @@ for (const database of databases) {
     });
 
     test('/metrics counts statements by kind and table', async () => {
-      const counts = await statements(server, token);
+      const counts = await statementCounts(server, token);
       assert.ok((counts.get('insert connected_accounts') ?? 0) >= 1, JSON.stringify([...counts]));
       assert.ok((counts.get('select connections') ?? 0) >= 1);
     });
 
     test('a call on a warm account sends no statement outside the background batches', async () => {
       assert.equal((await call(server, token, 'crm', '/v1/me')).status, 200);
-      const before = await statements(server, token);
+      const before = await statementCounts(server, token);
       for (let i = 0; i < 20; i++) {
         const response = await call(server, token, 'crm', `/v1/customers?page=${i}`, i % 2 ? { method: 'POST', body: '{}' } : {});
         assert.equal(response.status, i % 2 ? 201 : 200);
       }
-      const after = await statements(server, token);
-      const onPath = [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as const).filter(([key, added]) => added > 0 && !isBackground(key));
+      const after = await statementCounts(server, token);
+      const onPath = [...after].map(([key, count]) => [key, count - (before.get(key) ?? 0)] as const).filter(([key, added]) => added > 0 && !isBackgroundStatement(key));
       assert.deepEqual(onPath, [], 'statements on the call path');
     });
   });

@@ -23,6 +23,12 @@ test('every outcome maps to a result the SDK schema accepts', () => {
   }
 });
 
+test('a cut answer says what was cut in a second text block', () => {
+  const result = toCallToolResult({ kind: 'ok', data: { items: [1] }, executionId: 'e', structured: false, truncated: true, note: 'toolproxy cut this answer (/items: 1 of 400 items kept).' });
+  assert.deepEqual(result.content.map((c) => (c.type === 'text' ? c.text : '')), ['{"items":[1]}', 'toolproxy cut this answer (/items: 1 of 400 items kept).']);
+  assert.equal((result._meta as Record<string, unknown>)['toolproxy/truncated'], true);
+});
+
 test('a success carries structuredContent only for an object and a tool with an output schema', () => {
   assert.deepEqual(toCallToolResult({ kind: 'ok', data: { id: 1 }, executionId: 'e', structured: true }).structuredContent, { id: 1 });
   assert.equal(toCallToolResult({ kind: 'ok', data: { id: 1 }, executionId: 'e', structured: false }).structuredContent, undefined);

@@ -7,7 +7,7 @@ import type { Actor } from '../../src/actor.ts';
 import type { Call, CallContext, PipelineRequest } from '../../src/proxy/call.ts';
 import { CallState } from '../../src/proxy/call.ts';
 import { CallerGoneError } from '../../src/proxy/call-control.ts';
-import { type PipelineLog, type PipelineStep, ProxyPipeline } from '../../src/proxy/pipeline.ts';
+import { type PipelineLog, type PipelineStep, ProxyPipeline, STEP_ORDER } from '../../src/proxy/pipeline.ts';
 import { CollectingSink } from '../../src/proxy/sinks.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -182,12 +182,13 @@ describe('the tool door: routed by account id, answer collected', () => {
   });
 });
 
-/** The server's own steps with `extra` in its place, and a log that keeps what it is told. */
+/** The server's own steps with `extra` in its place (replacing the server's step of that name), and a log that keeps what it is told. */
 function pipelineWith(...extra: PipelineStep[]): { pipeline: ProxyPipeline; errors: object[] } {
   const errors: object[] = [];
   const log: PipelineLog = { level: 'info', debug: () => undefined, warn: () => undefined, error: (object) => void errors.push(object) };
-  const order = ['admit', 'resolve', 'policy', 'approval', 'limits', 'inject', 'forward', 'relay', 'record'];
-  const steps = [...server.server.pipeline.steps, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const order: readonly string[] = STEP_ORDER;
+  const own = server.server.pipeline.steps.filter((step) => !extra.some((e) => e.name === step.name));
+  const steps = [...own, ...extra].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { pipeline: new ProxyPipeline({ steps, clock: Date.now, totalTimeoutMs: 10_000, log }), errors };
 }
 
@@ -274,7 +275,7 @@ describe('the step contract', () => {
   test('steps out of order, repeated, or without the record step last are refused when the pipeline is built', () => {
     const steps = server.server.pipeline.steps;
     const build = (list: readonly PipelineStep[]) => new ProxyPipeline({ steps: list, clock: Date.now, totalTimeoutMs: 1, log: console as unknown as PipelineLog });
-    assert.throws(() => build([...steps].reverse()), /out of order or repeated; the order is admit → resolve → policy → approval/);
+    assert.throws(() => build([...steps].reverse()), /out of order or repeated; the order is admit → audit → resolve → policy → approval/);
     assert.throws(() => build([steps[0]!, steps[0]!, ...steps.slice(1)]), /out of order or repeated/);
     assert.throws(() => build(steps.slice(0, -1)), /the last step must be "record"/);
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSqliteDatabase } from '../helpers/databases.ts';
+import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -35,10 +36,21 @@ function run(args: string[], options: { cwd: string; env?: Record<string, string
 }
 
 let server: TestServer;
+/** python/tests/test_tools.py runs tools through a wire recorder in front of the real server (it keeps the execute_tool bodies sent). */
+let stub: WireRecorder;
 before(async () => {
-  server = await startTestServer({ database: await createSqliteDatabase(), env: { LOG_LEVEL: 'warn' } });
+  // python/tests/test_approvals.py: calls whose path holds /needs-approval wait for a person.
+  server = await startTestServer({
+    database: await createSqliteDatabase(),
+    env: { LOG_LEVEL: 'warn' },
+    approvalRequirement: (call) => (call.joinedPath.includes('/needs-approval') ? { rule: 'test: /needs-approval' } : null),
+  });
+  stub = await startWireRecorder(server.url);
 });
-after(() => server?.close());
+after(async () => {
+  await stub?.close();
+  await server?.close();
+});
 
 test('Python 3.9 or newer is installed', async () => {
   const version = await run(['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { cwd: PYTHON_DIR });
@@ -50,10 +62,12 @@ test('Python 3.9 or newer is installed', async () => {
 test('the Python SDK suite passes against a live server (python3 -m unittest)', async () => {
   const result = await run(['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.', '-v'], {
     cwd: PYTHON_DIR,
-    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
+    env: { TOOLPROXY_TEST_URL: server.url, TOOLPROXY_TEST_EXECUTE_URL: stub.url, TOOLPROXY_TEST_CLIENT_ID: server.clientId, TOOLPROXY_TEST_CLIENT_SECRET: server.clientSecret },
   });
   assert.equal(result.code, 0, result.output);
   assert.match(result.output, /\nOK\b/);
+  assert.match(result.output, /test_execute_tool \(tests\.test_tools\.ToolsTest/);
+  assert.match(result.output, /test_a_held_call_runs_once_when_approved .* ok/);
 });
 
 test('the package installs with pip with no package index, and imports from the install', async () => {

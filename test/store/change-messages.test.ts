@@ -21,6 +21,12 @@ test('a config change survives the trip and carries nothing but the sender and t
   assert.deepEqual(decodeChange(payload), { instance: INSTANCE, change: { kind: 'config' } });
 });
 
+test('a policy change survives the trip and carries nothing but the sender and the kind', () => {
+  const payload = encodeChange({ kind: 'policy' }, INSTANCE);
+  assert.deepEqual(JSON.parse(payload), { instance: INSTANCE, kind: 'policy' });
+  assert.deepEqual(decodeChange(payload), { instance: INSTANCE, change: { kind: 'policy' } });
+});
+
 test('an account change too large for NOTIFY (8000 bytes) is sent as drop-everything instead', () => {
   const identifier = 'é'.repeat(4000); // 4000 characters, 8000 bytes in UTF-8
   const payload = encodeChange({ kind: 'account', connectionName: 'crm', identifier }, INSTANCE);

@@ -28,7 +28,7 @@ for (const database of databases) {
       try {
         assert.equal((await again.connectors.find(connector.id))?.identifier, connector.identifier);
         const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(again.db);
-        assert.deepEqual(applied.rows.map((row) => row.name), ['0001-initial', '0002-oauth', '0003-catalog', '0004-pipeline', '0005-accounts', '0006-tools', '0007-mcp']);
+        assert.deepEqual(applied.rows.map((row) => row.name), ['0001-initial', '0002-oauth', '0003-catalog', '0004-pipeline', '0005-accounts', '0006-tools', '0007-mcp', '0008-policies', '0009-audit', '0012-approvals']);
       } finally {
         await again.close();
       }

@@ -141,6 +141,13 @@ describe('renderToolRequest', () => {
     assert.equal(renderToolRequest(segmentTool('/x/{a}.'), { a: 'v1' }).pathAndQuery, '/x/v1.');
   });
 
+  test('refuses a value that is a dot segment with a path parameter (.;  ..;x), as the URL joiner would', () => {
+    for (const a of ['.;', '..;', '..;x', '.;a=b']) {
+      assert.deepEqual(problemsOf(() => renderToolRequest(segmentTool('/x/{a}'), { a })).map((p) => p.path), ['/a'], a);
+    }
+    assert.equal(renderToolRequest(segmentTool('/x/{a}'), { a: 'a;b' }).pathAndQuery, '/x/a%3Bb');
+  });
+
   test('refuses a header value with CR, LF or other control characters, naming the input', () => {
     for (const value of ['a\r\nX-Evil: 1', 'a\nb', 'a\u0000', 'a\u0007', 'emoji 😀']) {
       const problems = problemsOf(() => renderToolRequest(issueTool(), { owner: 'o', repo: 'r', title: 't', trace_id: value }));
@@ -163,7 +170,7 @@ describe('renderToolRequest', () => {
   test('property: a path value is one segment under proxy_url, or refused', () => {
     const tool = segmentTool('/files/{a}/raw');
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('..', '.', '%2e%2e', '%2F', '//x', '\\', 'a;b', '?x=1', '#f', '@h')), (value) => {
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('..', '.', '%2e%2e', '%2F', '//x', '\\', 'a;b', '.;', '..;x', '?x=1', '#f', '@h')), (value) => {
         let rendered;
         try {
           rendered = renderToolRequest(tool, { a: value });

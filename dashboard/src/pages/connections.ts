@@ -7,6 +7,7 @@ import { announce, confirmDialog, copyField, emptyState, errorBox, sectionError 
 import { busy, clearErrors, type Field, field, formAlert, showError } from '../ui/form.ts';
 import { timeAgo } from '../ui/format.ts';
 import { pageHeader, section, table } from '../ui/page.ts';
+import { policyPanel } from './connection-policy.ts';
 
 interface ConnectionsPage {
   connections: Connection[];
@@ -22,6 +23,8 @@ function redirectUri(connection: Connection): string | undefined {
 /** Connections: named instances of a connector; OAUTH ones carry the OAuth app's client and scopes. */
 export async function renderConnections({ main, signal }: PageContext): Promise<void> {
   const list = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  // The Policy button of a row opens that connection's policy here.
+  const policy = h('div', {}, h('p', { class: 'muted' }, 'Choose Policy on a connection to see and edit what calls it allows.'));
   const created = h('div', { 'aria-live': 'polite' });
   let providers: Provider[] = [];
 
@@ -102,6 +105,7 @@ export async function renderConnections({ main, signal }: PageContext): Promise<
     pageHeader('Connections', 'A connection is a named, configured instance of a connector: the connection_name your code sends.'),
     section('New connection', created, form),
     section('All connections', list),
+    section('Policy', policy),
   );
 
   const load = async () => {
@@ -121,7 +125,7 @@ export async function renderConnections({ main, signal }: PageContext): Promise<
               h('span', { class: `badge ${c.enabled ? 'badge-success' : 'badge-neutral'}` }, c.enabled ? 'Enabled' : 'Disabled'),
               redirectUri(c) ? h('code', { class: 'url' }, redirectUri(c) as string) : h('span', { class: 'muted' }, '—'),
               timeAgo(c.created_at),
-              actions(c, load, list),
+              actions(c, load, list, policy),
             ]),
           ),
     );
@@ -159,7 +163,12 @@ function oauthSummary(connection: Connection): HTMLElement | null {
   );
 }
 
-function actions(connection: Connection, reload: () => Promise<void>, list: HTMLElement): HTMLElement {
+function actions(connection: Connection, reload: () => Promise<void>, list: HTMLElement, policy: HTMLElement): HTMLElement {
+  const showPolicy = h('button', { type: 'button', class: 'btn-ghost', 'aria-label': `Policy of ${connection.name}` }, 'Policy');
+  showPolicy.addEventListener('click', () => {
+    replace(policy, policyPanel(connection.name));
+    policy.querySelector('textarea')?.focus();
+  });
   const toggle = h('button', { type: 'button', class: 'btn-ghost', 'aria-label': `${connection.enabled ? 'Disable' : 'Enable'} ${connection.name}` }, connection.enabled ? 'Disable' : 'Enable');
   toggle.addEventListener('click', async () => {
     try {
@@ -181,5 +190,5 @@ function actions(connection: Connection, reload: () => Promise<void>, list: HTML
       sectionError(list, error);
     }
   });
-  return h('div', { class: 'row-actions' }, toggle, remove);
+  return h('div', { class: 'row-actions' }, showPolicy, toggle, remove);
 }

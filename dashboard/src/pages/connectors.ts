@@ -53,6 +53,7 @@ function providerTable(caption: string, providers: Provider[], reload: () => Pro
       'div',
       { class: 'row-actions' },
       h('a', { href: `#/connectors/${encodeURIComponent(provider.identifier)}/edit`, class: 'btn btn-ghost', 'aria-label': `Edit ${provider.display_name}` }, 'Edit'),
+      h('a', { href: `#/connectors/${encodeURIComponent(provider.identifier)}/tools`, class: 'btn btn-ghost', 'aria-label': `Tools of ${provider.display_name}` }, 'Tools'),
       deleteButton(provider, reload),
     ),
   ]);
@@ -109,6 +110,7 @@ function catalogTable(providers: Provider[]): HTMLElement {
         { class: 'row-actions' },
         docs ? h('a', { href: docs, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-ghost', 'aria-label': `${name} docs (opens in a new tab)` }, 'Docs') : null,
         h('a', { href: `#/connections?connector=${id}`, class: 'btn btn-ghost', 'aria-label': `New connection for ${name}` }, 'New\u00a0connection'),
+        h('a', { href: `#/connectors/${id}/tools`, class: 'btn btn-ghost', 'aria-label': `Tools of ${name}` }, 'Tools'),
         h('a', { href: `#/connectors/new?from=${id}`, class: 'btn btn-ghost', 'aria-label': `Customize ${name}` }, 'Customize'),
       ),
     ];

@@ -35,6 +35,7 @@ const AUTO_REFRESH_MS = 10_000;
 export async function renderRequestLog({ main, signal }: PageContext): Promise<void> {
   const connection = field('Connection', h('select', { name: 'connection_name' }, h('option', { value: '' }, 'All connections')));
   const identifier = field('Identifier or account id', h('input', { name: 'identifier', type: 'search', autocomplete: 'off', spellcheck: 'false' }));
+  const tool = field('Tool', h('input', { name: 'tool_name', type: 'search', autocomplete: 'off', spellcheck: 'false' }), { hint: 'Tool and MCP calls of this tool.' });
   const status = field('Status', h('select', { name: 'status' }, STATUSES.map(([value, label]) => h('option', { value }, label))));
   const windowChoice = field('Time window', h('select', { name: 'window' }, WINDOWS.map((w, i) => h('option', { value: String(i), selected: w.minutes === 60 }, w.label))));
   const auto = h('input', { type: 'checkbox', id: 'auto-refresh', name: 'auto_refresh' });
@@ -44,6 +45,7 @@ export async function renderRequestLog({ main, signal }: PageContext): Promise<v
     { role: 'search', 'aria-label': 'Filter the request log', class: 'filters' },
     connection.wrapper,
     identifier.wrapper,
+    tool.wrapper,
     status.wrapper,
     windowChoice.wrapper,
     h('div', { class: 'actions' }, refreshButton, h('label', { class: 'choice', for: 'auto-refresh' }, auto, ' Auto-refresh')),
@@ -68,6 +70,7 @@ export async function renderRequestLog({ main, signal }: PageContext): Promise<v
       connection_name: connection.control.value,
       // Account ids have a fixed prefix; anything else is the application's identifier.
       ...(who.startsWith('ca_') ? { account_id: who } : { identifier: who }),
+      tool_name: tool.control.value.trim(),
       status: status.control.value,
       limit: 50,
     };
@@ -88,7 +91,13 @@ export async function renderRequestLog({ main, signal }: PageContext): Promise<v
               e.identifier || e.account_id
                 ? h('span', { class: 'stack' }, e.identifier ?? '', e.account_id ? h('code', { class: 'muted small' }, e.account_id) : null)
                 : h('span', { class: 'muted' }, '—'),
-              h('span', { class: 'request' }, h('strong', {}, e.method), ' ', h('code', { class: 'url' }, e.path)),
+              h(
+                'span',
+                { class: 'stack' },
+                h('span', { class: 'request' }, h('strong', {}, e.method), ' ', h('code', { class: 'url' }, e.path)),
+                // A tool or MCP call names its tool (and an approved call says so).
+                e.tool_name ? h('span', { class: 'small' }, `${e.door === 'mcp' ? 'MCP tool' : 'tool'} `, h('code', {}, e.tool_name)) : e.door === 'approval' ? h('span', { class: 'small muted' }, 'approved call') : null,
+              ),
               httpBadge(e.status),
               `${Math.round(e.latency_ms)} ms`,
               `${bytes(e.bytes_in)} / ${bytes(e.bytes_out)}`,

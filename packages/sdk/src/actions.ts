@@ -1,8 +1,10 @@
 import { type AccountScope, accountKey, accountPath, scopeBody, scopeQuery } from './account-args.ts';
 import { runCall } from './call.ts';
 import { apiErrorFrom, UpstreamHttpError } from './errors.ts';
+import { executeTool, type ExecuteToolOptions } from './execute-tool.ts';
 import { encodeProxyRequest, type RequestOptions } from './proxy-request.ts';
 import { decodeBody, ProxyResponse } from './proxy-response.ts';
+import type { ToolExecution } from './tool-types.ts';
 import type { CallOptions, Transport } from './transport.ts';
 import {
   type AccountRef,
@@ -157,6 +159,24 @@ export class Actions {
     });
     if (options.throwOnError && !response.ok) throw new UpstreamHttpError(response);
     return response;
+  }
+
+  /**
+   * Runs a tool as this user: the input is checked against the tool's `input_schema` and the
+   * request built from its template goes through the Tool Proxy with the user's credentials.
+   * Resolves with the tool's output (`data`) and the run's `executionId`; a refusal or an
+   * upstream failure throws a `ToolExecutionError` (`ToolUnauthorizedError` on 401,
+   * `ToolForbiddenError` on 403, `ToolRateLimitError` on 429), with `code` and, for bad input,
+   * every problem in `problems`. Default timeout 60 s.
+   *
+   * @example
+   * const { data } = await client.actions.executeTool({
+   *   toolName: 'github_issue_create', identifier: 'user_123', connector: 'github',
+   *   toolInput: { owner: 'octo', repo: 'hello', title: 'Found a bug' },
+   * });
+   */
+  executeTool<T = unknown>(options: ExecuteToolOptions): Promise<ToolExecution<T>> {
+    return executeTool<T>(this.#transport, options);
   }
 
   /** The user's connected account, created PENDING_AUTH if absent — atomically on the server. */

@@ -1,10 +1,12 @@
 import { Actions } from './actions.ts';
 import { ApiClients } from './api-clients.ts';
+import { Approvals } from './approvals.ts';
 import type { Fetch } from './call.ts';
 import { Connections } from './connections.ts';
 import { Connectors } from './connectors.ts';
 import { Tools } from './tools.ts';
 import { Mcp } from './mcp.ts';
+import { Policies } from './policies.ts';
 import { Transport } from './transport.ts';
 
 export const SDK_VERSION = '0.1.0';
@@ -42,6 +44,10 @@ export class ToolproxyClient {
   readonly tools: Tools;
   /** MCP server configs and the session tokens agents connect with. */
   readonly mcp: Mcp;
+  /** Connection and account policies (docs/policies.md). */
+  readonly policies: Policies;
+  /** Calls held for a person's approval: list, approve, deny (docs/approvals.md). */
+  readonly approvals: Approvals;
   /** The server's base URL, without a trailing slash. */
   readonly envUrl: string;
 
@@ -66,6 +72,8 @@ export class ToolproxyClient {
     this.apiClients = new ApiClients(transport);
     this.tools = new Tools(transport);
     this.mcp = new Mcp(transport);
+    this.policies = new Policies(transport);
+    this.approvals = new Approvals(transport);
   }
 }
 

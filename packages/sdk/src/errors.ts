@@ -54,6 +54,13 @@ export const SERVER_ERROR_CODES = [
   'UPSTREAM_UNREACHABLE',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_ERROR',
+  'APPROVAL_REQUIRED',
+  'APPROVAL_DENIED',
+  'APPROVAL_NOT_FOUND',
+  'APPROVAL_EXPIRED',
+  'APPROVAL_ALREADY_DECIDED',
+  'APPROVAL_USED',
+  'APPROVAL_PENDING',
   'TOOL_NOT_FOUND',
   'TOOL_INVALID',
   'TOOL_EXISTS',
@@ -65,7 +72,13 @@ export const SERVER_ERROR_CODES = [
   'MCP_CONFIG_NOT_FOUND',
   'MCP_CONFIG_EXISTS',
   'MCP_CONFIG_INVALID',
+  'POLICY_INVALID',
+  'POLICY_WIDENS',
+  'POLICY_DENIED',
+  'RATE_LIMITED',
   'NOT_SUPPORTED',
+  'AUDIT_UNAVAILABLE',
+  'AUDIT_RANGE_INVALID',
   'STORE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
@@ -144,6 +157,100 @@ export class UpstreamHttpError extends ToolproxyError {
     this.status = response.status;
     this.response = response;
   }
+}
+
+/**
+ * `executeTool` was refused or the tool's upstream call failed: every error answer of
+ * `POST /api/v1/execute_tool` (TOOL_INPUT_INVALID, TOOL_NOT_FOUND, ACCOUNT_NOT_ACTIVE,
+ * TOOL_UPSTREAM_REJECTED, TOOL_UPSTREAM_FAILED, …). Match on `code`; the subclasses name the
+ * failures an agent reacts to differently, like the reference SDK's `ScalekitTool…Exception`s.
+ */
+export class ToolExecutionError extends ToolproxyApiError {
+  readonly toolName: string;
+  /** The run's id (`ex_…`, as the request log shows it) when the server started one, else null. */
+  readonly executionId: string | null;
+
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details);
+    this.name = 'ToolExecutionError';
+    this.toolName = toolName;
+    const id = (details as { execution_id?: unknown } | undefined)?.execution_id;
+    this.executionId = typeof id === 'string' ? id : null;
+  }
+
+  /** The upstream API's status when it answered the tool call with an error (`details.status`), else null. */
+  get upstreamStatus(): number | null {
+    const status = (this.details as { status?: unknown } | undefined)?.status;
+    return typeof status === 'number' ? status : null;
+  }
+
+  /** The upstream API's answer (`details.body`), when it answered with an error. */
+  get upstreamBody(): unknown {
+    return (this.details as { body?: unknown } | undefined)?.body;
+  }
+}
+
+/**
+ * The upstream API refused the user's credentials (`TOOL_UNAUTHORIZED`, its 401): the
+ * authorization was revoked or no longer covers the call. Send the user a new authorization link
+ * (`actions.getAuthorizationLink`).
+ */
+export class ToolUnauthorizedError extends ToolExecutionError {
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolUnauthorizedError';
+  }
+
+  /** The server's `details.authorization_link`: how to get a new link (the call to make), when it gave one. */
+  get authorizationLink(): string | null {
+    const link = (this.details as { authorization_link?: unknown } | undefined)?.authorization_link;
+    return typeof link === 'string' ? link : null;
+  }
+}
+
+/** `TOOL_FORBIDDEN`: the upstream API answered 403, the account lacks a permission or scope the tool needs. */
+export class ToolForbiddenError extends ToolExecutionError {
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolForbiddenError';
+  }
+}
+
+/** 429: the upstream API (`TOOL_RATE_LIMITED`) or a toolproxy limit asks to wait. Never retried by the SDK. */
+export class ToolRateLimitError extends ToolExecutionError {
+  /** Seconds to wait, from `Retry-After` (or `details.retry_after_seconds`), when given. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(status: number, code: ErrorCode, message: string, details: unknown, toolName: string, retryAfterSeconds: number | null) {
+    super(status, code, message, details, toolName);
+    this.name = 'ToolRateLimitError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Refusals of the app's own token: not about the tool, so they stay plain `ToolproxyApiError`s. */
+const APP_AUTH_CODES = new Set(['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'INVALID_CLIENT', 'UNEXPECTED_RESPONSE']);
+
+/** The typed error for a non-2xx answer of `POST /api/v1/execute_tool`. */
+export function toolErrorFrom(status: number, body: unknown, headers: Headers, toolName: string): ToolproxyApiError {
+  const base = apiErrorFrom(status, body);
+  if (APP_AUTH_CODES.has(base.code)) return base;
+  const args = [status, base.code, base.message, base.details, toolName] as const;
+  if (base.code === 'TOOL_UNAUTHORIZED') return new ToolUnauthorizedError(...args);
+  if (base.code === 'TOOL_FORBIDDEN') return new ToolForbiddenError(...args);
+  if (base.code === 'TOOL_RATE_LIMITED' || status === 429) return new ToolRateLimitError(...args, retryAfter(headers, base.details));
+  return new ToolExecutionError(...args);
+}
+
+function retryAfter(headers: Headers, details: unknown): number | null {
+  const header = headers.get('retry-after')?.trim();
+  if (header) {
+    if (/^\d+$/.test(header)) return Number(header);
+    const at = Date.parse(header);
+    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  }
+  const value = (details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
+  return typeof value === 'number' && value >= 0 ? value : null;
 }
 
 /** Builds the error for a non-2xx answer of ours from its body (management API or token endpoint). */

@@ -20,8 +20,13 @@ export {
 export { Connectors, type ListConnectorsOptions } from './connectors.ts';
 export { Connections } from './connections.ts';
 export { ApiClients } from './api-clients.ts';
-export { Tools, type ListToolsOptions, type ImportToolsOptions } from './tools.ts';
-export type { Tool, ToolDefinitionView, ToolImportResult } from './tool-types.ts';
+export { Tools, type ListToolsOptions, type ImportToolsOptions, type IdentifierToolsOptions, type IdentifierToolFilter } from './tools.ts';
+export type { Tool, ToolDefinitionView, ToolImportResult, ScopedTool, AvailableTool, ToolExecution } from './tool-types.ts';
+export { TOOL_TIMEOUT_MS, type ExecuteToolOptions, type ToolAccountRoute } from './execute-tool.ts';
+export { Toolkit } from './toolkit.ts';
+export * from './adapters/index.ts';
+export { type EffectivePolicy, Policies, type PolicyDocument, type StoredPolicy } from './policies.ts';
+export { type Approval, type ApprovalDecision, type ApprovalExecution, type ApprovalRequest, Approvals, type ApprovalStatus } from './approvals.ts';
 export { Mcp, type McpConfig, type McpConnectedAccount, type McpSessionToken, type McpToolMapping } from './mcp.ts';
 export type { CallOptions } from './transport.ts';
 export type { RequestOptions, QueryValue, FormValue, RawBody } from './proxy-request.ts';
@@ -33,6 +38,10 @@ export {
   ToolproxyConnectionError,
   ToolproxyTimeoutError,
   UpstreamHttpError,
+  ToolExecutionError,
+  ToolUnauthorizedError,
+  ToolForbiddenError,
+  ToolRateLimitError,
   SERVER_ERROR_CODES,
   type ErrorCode,
   type ServerErrorCode,

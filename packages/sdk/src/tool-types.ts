@@ -65,3 +65,45 @@ export function toToolImportResult(wire: Wire): ToolImportResult {
     warnings: wire.warnings,
   };
 }
+
+/** A tool the identifier can call now, through one of its ACTIVE accounts (`tools.listScoped`). */
+export interface ScopedTool {
+  tool: Tool;
+  identifier: string;
+  connectionName: string;
+  connectedAccountId: string;
+}
+
+/** A tool of one of the app's connections, with the identifier's account there (`tools.listAvailable`). */
+export interface AvailableTool {
+  tool: Tool;
+  identifier: string;
+  connectionName: string;
+  /** null: the identifier has no account on this connection yet. */
+  connectedAccountId: string | null;
+  accountStatus: string | null;
+}
+
+/** What `executeTool` resolves with: the tool's output (projected and capped by the server) and the id of this run. */
+export interface ToolExecution<T = unknown> {
+  data: T;
+  /** This run (`ex_…`), as the request log shows it. */
+  executionId: string;
+  /** Present when the server cut an answer over its size limit; pass `truncationNote` on with the data. */
+  truncated?: true;
+  truncationNote?: string;
+}
+
+export function toScopedTool(wire: Wire): ScopedTool {
+  return { tool: toTool(wire.tool), identifier: wire.identifier, connectionName: wire.connection_name, connectedAccountId: wire.connected_account_id };
+}
+
+export function toAvailableTool(wire: Wire): AvailableTool {
+  return {
+    tool: toTool(wire.tool),
+    identifier: wire.identifier,
+    connectionName: wire.connection_name,
+    connectedAccountId: wire.connected_account_id ?? null,
+    accountStatus: wire.account_status ?? null,
+  };
+}

@@ -23,8 +23,8 @@ const Entry = Type.Object({
   error_code: Type.Union([Type.String(), Type.Null()], {
     description: 'Our error code (docs/errors.md), CLIENT_CLOSED, or null when the upstream answered in full.',
   }),
-  door: Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp')], {
-    description: 'How the call came in: /proxy, tool execution, or an MCP tools/call.',
+  door: Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp'), Type.Literal('approval')], {
+    description: 'How the call came in: /proxy, tool execution, an MCP tools/call, or an approved call its approver ran (docs/approvals.md).',
   }),
   tool_name: Type.Union([Type.String(), Type.Null()], { description: 'The tool that rendered the call (tool and mcp calls).' }),
   execution_id: Type.Union([Type.String(), Type.Null()], { description: 'The tool execution this call belongs to.' }),
@@ -56,7 +56,7 @@ export function requestLogRoutes(app: FastifyInstance, log: RequestLog): void {
           connection_name: Type.Optional(Type.String({ maxLength: 200 })),
           identifier: Type.Optional(Type.String({ maxLength: 255 })),
           account_id: Type.Optional(Type.String({ maxLength: 100 })),
-          door: Type.Optional(Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp'), Type.Literal('')])),
+          door: Type.Optional(Type.Union([Type.Literal('proxy'), Type.Literal('tool'), Type.Literal('mcp'), Type.Literal('approval'), Type.Literal('')])),
           tool_name: Type.Optional(Type.String({ maxLength: 200 })),
           execution_id: Type.Optional(Type.String({ maxLength: 100 })),
           status: Type.Optional(

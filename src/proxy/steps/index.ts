@@ -1,3 +1,5 @@
+import { AuditStep } from '../../audit/audit-step.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { TokenRefresher } from '../../accounts/token-refresher.ts';
 import type { Clock } from '../../clock.ts';
 import type { AccountResolver } from '../account-resolver.ts';
@@ -26,8 +28,14 @@ export interface StepDeps {
   /** P19; absent when both limits are off (nothing to count, no step). */
   limiter?: ConcurrencyLimiter | undefined;
   requestLog?: RequestLog | undefined;
+  /** Issue 14's human approval (src/approvals/approval-step.ts), built by the server; absent: no step. */
+  approval?: PipelineStep | undefined;
+  /** The audit trail (src/audit): one entry per call, and back-pressure when it cannot keep up. */
+  audit?: AuditTrail | undefined;
   metrics?: ProxyMetrics | undefined;
   log: PipelineLog;
+  /** The policy step (src/policy/policy-step.ts), built by the server; absent in tests that need none. */
+  policy?: PipelineStep | undefined;
 }
 
 /** The pipeline's steps as the server runs them, in order (see pipeline.ts for each one's job). */
@@ -35,9 +43,12 @@ export function standardSteps(deps: StepDeps): PipelineStep[] {
   const inject = new InjectStep(deps);
   return [
     new AdmitStep(),
+    ...(deps.audit === undefined ? [] : [new AuditStep(deps.audit)]),
     new ResolveStep(deps.resolver),
-    // policy (issue 14) goes here: after resolve, before anything is taken, read or sent.
-    // approval (issue 14) goes here, after policy.
+    // After resolve, before anything is taken, read or sent.
+    ...(deps.policy === undefined ? [] : [deps.policy]),
+    // approval (issue 14), after policy: holds or refuses a call a rule says needs a person's approval.
+    ...(deps.approval === undefined ? [] : [deps.approval]),
     ...(deps.limiter === undefined ? [] : [new LimitsStep(deps.limiter)]),
     inject,
     new ForwardStep({ forwarder: deps.forwarder, usage: deps.usage, inject, clock: deps.clock }),

@@ -1,6 +1,6 @@
 import { ToolproxyError } from '../../errors.ts';
 import type { AccountResolver, ResolvedAccount } from '../account-resolver.ts';
-import type { Call } from '../call.ts';
+import type { AccountExpectation, Call } from '../call.ts';
 import type { PipelineStep } from '../pipeline.ts';
 import { joinUpstreamUrl, type UpstreamTarget } from '../url-join.ts';
 
@@ -49,9 +49,28 @@ export function useAccount(call: Call, account: ResolvedAccount): void {
   call.account = account;
   call.record.accountId = account.accountId;
   call.record.connectionName = account.connectionName;
+  const expected = call.context.expect;
+  if (expected !== undefined) assertExpected(account, expected, call.context.toolName);
   const target = usableTarget(account);
   call.origin = target.origin;
   call.joinedPath = joinUpstreamUrl(target, call.request.pathAndQuery).slice(target.origin.length);
+}
+
+/** A tool door's account must be of the tool's connector and in the scope the caller gave. */
+function assertExpected(account: ResolvedAccount, expected: AccountExpectation, toolName: string | undefined): void {
+  if ((expected.organizationId !== undefined && account.organizationId !== expected.organizationId) || (expected.userId !== undefined && account.userId !== expected.userId)) {
+    throw new ToolproxyError('ACCOUNT_NOT_FOUND', {
+      details: {
+        connection_name: account.connectionName,
+        identifier: account.identifier,
+        ...(expected.organizationId === undefined ? {} : { organization_id: expected.organizationId }),
+        ...(expected.userId === undefined ? {} : { user_id: expected.userId }),
+      },
+    });
+  }
+  if (account.connectorId !== expected.connectorId) {
+    throw new ToolproxyError('TOOL_CONNECTION_MISMATCH', { details: { tool_name: toolName ?? null, connection_name: account.connectionName } });
+  }
 }
 
 function usableTarget(account: ResolvedAccount): UpstreamTarget {

@@ -7,6 +7,9 @@ import { pipelineMigration } from './0004-pipeline.ts';
 import { accountsMigration } from './0005-accounts.ts';
 import { toolsMigration } from './0006-tools.ts';
 import { mcpMigration } from './0007-mcp.ts';
+import { policiesMigration } from './0008-policies.ts';
+import { auditMigration } from './0009-audit.ts';
+import { approvalsMigration } from './0012-approvals.ts';
 
 /**
  * Every migration, in order, as code: nothing is read from the filesystem at run time, so a
@@ -22,6 +25,9 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0005-accounts': accountsMigration(dialect),
     '0006-tools': toolsMigration(dialect),
     '0007-mcp': mcpMigration(dialect),
+    '0008-policies': policiesMigration(dialect),
+    '0009-audit': auditMigration(dialect),
+    '0012-approvals': approvalsMigration(dialect),
   };
 }
 

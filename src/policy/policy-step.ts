@@ -5,6 +5,7 @@ import { type CallFacts, compileEffective, type EffectivePolicy, type PolicyRefu
 import { policyPath } from './path-glob.ts';
 import type { PoliciesService } from './policies-service.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import type { PolicyDocument } from './policy-schema.ts';
 
 /** The effective policy and what it looked at, kept on the call for the approval step (`approvalRequirement`). */
 export interface CheckedCall {
@@ -35,7 +36,8 @@ export class PolicyStep implements PipelineStep {
   }
 
   run(call: Call): void | Promise<void> {
-    const carried = call.context.policy;
+    // Validated as a policy document when the token carrying it was minted (src/mcp/tokens.ts).
+    const carried = call.context.policy as PolicyDocument | undefined;
     if (this.#policies.none && carried === undefined) return undefined;
     const account = call.account!;
     // A policy the caller carries (an MCP session token's) is one more layer, compiled for this call.

@@ -2,19 +2,33 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Actor } from '../actor.ts';
 import type { ToolproxyError } from '../errors.ts';
-import type { PolicyDocument } from '../policy/policy-schema.ts';
 import type { ResolvedAccount } from './account-resolver.ts';
 import { CallControl } from './call-control.ts';
 import type { ConcurrencySlot } from './concurrency-limiter.ts';
 import type { UpstreamRequest } from './forwarder.ts';
-import type { ProxyCallRecord } from './request-log.ts';
-import type { ResponseSink } from './sinks.ts';
+import type { RelayResult } from './relay.ts';
+import type { Door, ProxyCallRecord } from './request-log.ts';
+
+export type { Door } from './request-log.ts';
+
+/** Response headers after the header policy (P15): what a caller may see. */
+export type ForwardableHeaders = Record<string, string | string[]>;
 
 /**
- * The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP
- * `tools/call`, or `approval`: an approved call run by its approver (docs/approvals.md).
+ * Where a call's answer goes. The relay step hands it the upstream's status, headers (already
+ * filtered) and body once; `deliver` never rejects: a body that broke off comes back as
+ * `error`, the relay step records why and calls `abort`. `open` and `close` bracket the call,
+ * whatever happens, so a sink can tell the call when its caller is gone
+ * (`call.control.callerClosed()`).
  */
-export type Door = 'proxy' | 'tool' | 'mcp' | 'approval';
+export interface ResponseSink {
+  open(call: Call): void;
+  deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult>;
+  /** The body broke off after the status line: say so the only way left. */
+  abort(): void;
+  close(): void;
+}
+
 
 /**
  * Which connected account a call uses: the `/proxy` routing headers (connection name and the
@@ -61,6 +75,9 @@ export interface PipelineRequest {
 }
 
 /** Who and what a call is for; every step can read it, and the record step writes it down. */
+/** A policy document (src/policy/policy-schema.ts) a caller carries; only the policy step reads it. */
+export type CarriedPolicy = Readonly<Record<string, unknown>>;
+
 export interface CallContext {
   readonly door: Door;
   /** The authenticated caller; null only for calls nobody made on anyone's behalf. */
@@ -70,9 +87,10 @@ export interface CallContext {
   readonly executionId?: string | undefined;
   /**
    * A narrowing policy the caller carries (an MCP session token's, DESIGN.md §9): checked on top
-   * of the connection's and the account's by the policy step (src/policy).
+   * of the connection's and the account's by the policy step (src/policy). A policy document,
+   * validated when the token was minted; the pipeline only carries it.
    */
-  readonly policy?: PolicyDocument | undefined;
+  readonly policy?: CarriedPolicy | undefined;
   /**
    * Set only by the approvals service when it runs an approved call it has claimed: the approval
    * step lets the call through (and records its outcome) instead of asking for approval again.

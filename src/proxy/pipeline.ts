@@ -8,7 +8,7 @@
  * - admit    refuses what cannot be proxied at all: a method outside P18's list, headers outside
  *            RFC 9110's grammar (rendered requests), a problem the door found (steps/admit.ts)
  * - audit    the audit trail's back-pressure (a full queue holds the call, then refuses it with
- *            AUDIT_UNAVAILABLE), and at the end its one audit entry (src/audit/audit-step.ts)
+ *            AUDIT_UNAVAILABLE), and at the end its one audit entry (steps/audit.ts, over src/audit's trail)
  * - resolve  the connected account (warm: no SQL, no decrypt), usable or refused, and the
  *            upstream URL joined under proxy_url (P1)
  * - limits   a concurrency slot of the account and its connection (P19), given back at the end

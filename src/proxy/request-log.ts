@@ -1,9 +1,14 @@
 import type { Clock } from '../clock.ts';
 import type { NewRequestLogRow, RequestLogFilter } from '../store/repositories.ts';
 import type { Actor } from '../actor.ts';
-import type { Door } from './call.ts';
 import type { Store } from '../store/store.ts';
 import { bucketize, type StatsBucket } from './request-log-stats.ts';
+
+/**
+ * The front door a call came through (DESIGN.md §9): raw `/proxy`, tool execution, MCP
+ * `tools/call`, or `approval`: an approved call run by its approver (docs/approvals.md).
+ */
+export type Door = 'proxy' | 'tool' | 'mcp' | 'approval';
 
 /** One proxied call as the pipeline saw it. `path` has no query values (`/v1/customers?limit=…`). */
 export interface ProxyCallRecord {

@@ -1,26 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Call } from './call.ts';
+import type { Call, ForwardableHeaders, ResponseSink } from './call.ts';
 import type { CallControl } from './call-control.ts';
 import { relay, type RelayResult } from './relay.ts';
 
-/** Response headers after the header policy (P15): what a caller may see. */
-export type ForwardableHeaders = Record<string, string | string[]>;
-
-/**
- * Where a call's answer goes. The relay step hands it the upstream's status, headers (already
- * filtered) and body once; `deliver` never rejects: a body that broke off comes back as
- * `error`, the relay step records why and calls `abort`. `open` and `close` bracket the call,
- * whatever happens, so a sink can tell the call when its caller is gone
- * (`call.control.callerClosed()`).
- */
-export interface ResponseSink {
-  open(call: Call): void;
-  deliver(status: number, headers: ForwardableHeaders, body: Readable): Promise<RelayResult>;
-  /** The body broke off after the status line: say so the only way left. */
-  abort(): void;
-  close(): void;
-}
+export type { ForwardableHeaders, ResponseSink } from './call.ts';
 
 /**
  * `/proxy`: the answer is written to the caller as it arrives, status line, headers and bytes,

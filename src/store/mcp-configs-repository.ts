@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { inTransaction } from './in-transaction.ts';
 import { keyset, toPage } from './pagination.ts';
-import type { Page, PageRequest } from './repositories.ts';
+import type { Page, PageRequest } from './pagination.ts';
 import type { Database, McpConfigRow } from './schema.ts';
 
 export type McpConfigPatch = Pick<McpConfigRow, 'name' | 'description' | 'mappings' | 'user_verify_url' | 'updated_at'>;

@@ -1,5 +1,17 @@
 import { ToolproxyError } from '../errors.ts';
-import type { Page, PageRequest } from './repositories.ts';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page, or null at the end. */
+  nextPageToken: string | null;
+  /** How many items match the filter across all pages, where the caller asked for the count. */
+  totalSize?: number;
+}
+
+export interface PageRequest {
+  pageSize: number;
+  pageToken?: string | null;
+}
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -18,6 +18,7 @@ import type {
 } from './schema.ts';
 import type { McpAuthorizationRepository } from './mcp-authorization-repository.ts';
 import type { McpConfigRepository } from './mcp-configs-repository.ts';
+import type { Page, PageRequest } from './pagination.ts';
 import type { PolicyRepository } from './policies-repository.ts';
 
 /**
@@ -48,18 +49,8 @@ export interface Repositories {
   policies: PolicyRepository;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Opaque cursor for the next page, or null at the end. */
-  nextPageToken: string | null;
-  /** How many items match the filter across all pages, where the caller asked for the count. */
-  totalSize?: number;
-}
-
-export interface PageRequest {
-  pageSize: number;
-  pageToken?: string | null;
-}
+// Paging types live with the paging code; every repository's callers import them from here too.
+export type { Page, PageRequest } from './pagination.ts';
 
 export interface ConnectorRepository {
   insert(row: NewConnectorRow): Promise<void>;

@@ -1,6 +1,5 @@
-import { AuditStep } from '../../audit/audit-step.ts';
-import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { TokenRefresher } from '../../accounts/token-refresher.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { Clock } from '../../clock.ts';
 import type { AccountResolver } from '../account-resolver.ts';
 import type { ConcurrencyLimiter } from '../concurrency-limiter.ts';
@@ -10,6 +9,7 @@ import { type PipelineLog, type PipelineStep, ProxyPipeline } from '../pipeline.
 import type { RequestLog } from '../request-log.ts';
 import type { UsageRecorder } from '../usage-recorder.ts';
 import { AdmitStep } from './admit.ts';
+import { AuditStep } from './audit.ts';
 import { ForwardStep } from './forward.ts';
 import { InjectStep } from './inject.ts';
 import { LimitsStep } from './limits.ts';

@@ -1,7 +1,7 @@
-import type { Call } from '../proxy/call.ts';
-import type { PipelineStep } from '../proxy/pipeline.ts';
-import { SYSTEM_ACTOR, type UnchainedEntry } from './audit-entry.ts';
-import type { AuditTrail } from './audit-trail.ts';
+import { SYSTEM_ACTOR, type UnchainedEntry } from '../../audit/audit-entry.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
+import type { Call } from '../call.ts';
+import type { PipelineStep } from '../pipeline.ts';
 
 const bounded = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 

@@ -22,10 +22,11 @@ import type { ToolsService } from '../tools/tools-service.ts';
 import type { McpServices } from '../mcp/create-mcp.ts';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.ts';
 import { authorizationServerRoutes } from './routes/authorization-server.ts';
-import { requireAppToken } from './authenticate.ts';
+import { appTokenActor, requireAppToken } from './authenticate.ts';
 import { handleClientError, refuseConnect } from './client-errors.ts';
 import { frameworkErrors, installErrorHandling } from './error-handler.ts';
 import { REDACT_PATHS, serializeRequest } from './log-redaction.ts';
+import { installProxyDispatch } from './proxy-dispatch.ts';
 import { type Brand, DEFAULT_BRAND } from './pages/brand.ts';
 import { pageLook } from './pages/theme.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -171,10 +172,14 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     app.addHook('preClose', async () => notifier.closeAll());
   }
   if (services.authorizationServer) authorizationServerRoutes(app, services.authorizationServer, { look, secureCookies: services.oauth?.secureCookies ?? false });
+  // `/proxy`: a Fastify route (HTTP/2, inject, and what the dispatch leaves to it) and, in front
+  // of Fastify on HTTP/1.1, the same door without Fastify's per-request work (proxy-dispatch.ts).
+  const actorOf = appTokenActor(services.clients);
   await app.register(async (proxy) => {
-    proxy.addHook('onRequest', requireAppToken(services.clients));
+    proxy.addHook('onRequest', requireAppToken(services.clients, actorOf));
     await proxyRoutes(proxy, { pipeline: services.pipeline });
   });
+  installProxyDispatch(app, { pipeline: services.pipeline, actorOf, log: app.log });
   if (services.metrics) metricsRoutes(app, services.metrics, { clients: services.clients, metricsToken: options.proxy?.metricsToken });
 
   return app;

@@ -15,12 +15,14 @@ declare module 'fastify' {
 /** API clients are few: more than this many distinct ones since the last clear is a sign of churn, not a need. */
 const ACTORS_KEPT = 1_000;
 
-/** onRequest hook: every management and proxy call carries `Authorization: Bearer <app token>`. */
-export function requireAppToken(clients: ApiClientsService) {
-  // One frozen actor per client, so a proxied call allocates none.
+/**
+ * The actor of an `Authorization: Bearer <app token>` header, or UNAUTHENTICATED (TOKEN_EXPIRED,
+ * …). One frozen actor per client, so a proxied call allocates none. Shared by the onRequest hook
+ * and the `/proxy` dispatch (proxy-dispatch.ts), which reads the header without Fastify.
+ */
+export function appTokenActor(clients: ApiClientsService): (authorization: string | string[] | undefined) => Promise<Actor> {
   const actors = new Map<string, Actor>();
-  return async function authenticateApp(request: FastifyRequest): Promise<void> {
-    const header = request.headers.authorization;
+  return async function actorOf(header) {
     if (typeof header !== 'string' || !/^bearer /i.test(header)) throw new ToolproxyError('UNAUTHENTICATED');
     const clientId = await clients.authenticate(header.slice(7).trim());
     let actor = actors.get(clientId);
@@ -28,7 +30,15 @@ export function requireAppToken(clients: ApiClientsService) {
       if (actors.size >= ACTORS_KEPT) actors.clear();
       actors.set(clientId, (actor = Object.freeze({ type: 'api_client', id: clientId })));
     }
-    request.clientId = clientId;
+    return actor;
+  };
+}
+
+/** onRequest hook: every management and proxy call carries `Authorization: Bearer <app token>`. */
+export function requireAppToken(clients: ApiClientsService, actorOf = appTokenActor(clients)) {
+  return async function authenticateApp(request: FastifyRequest): Promise<void> {
+    const actor = await actorOf(request.headers.authorization);
+    request.clientId = actor.id;
     request.actor = actor;
   };
 }

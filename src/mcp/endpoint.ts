@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
-import { isInitializeRequest, isJSONRPCRequest, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../clock.ts';
 import { type ErrorCode, ToolproxyError } from '../errors.ts';
 import { McpAuthError, type McpAuthenticator, type McpPrincipal } from './authenticator.ts';
 import type { McpConfigsService } from './configs-service.ts';
 import type { ListChangedNotifier } from './list-changed.ts';
-import { createMcpServer, type McpServerEvents } from './mcp-server.ts';
+import type { McpServerEvents } from './mcp-server.ts';
+import { type McpSdk, loadMcpSdk } from './sdk-loader.ts';
 import type { McpTools } from './mcp-tools.ts';
 import type { McpMetrics } from './metrics.ts';
 import { scopeFor } from './scopes.ts';
@@ -86,20 +86,21 @@ export class McpEndpoint {
 
   /** One JSON-RPC message (2025-06-18 dropped batches), answered as JSON. */
   async post(principal: McpPrincipal, body: unknown, headers: Headers, signal: AbortSignal): Promise<Response> {
-    if (!isJsonContentType(single(headers['content-type']) ?? null)) throw new ToolproxyError('UNSUPPORTED_MEDIA_TYPE');
-    const message = parseMessage(body);
-    if (isJSONRPCRequest(message)) {
+    const sdk = await loadMcpSdk();
+    if (!sdk.isJsonContentType(single(headers['content-type']) ?? null)) throw new ToolproxyError('UNSUPPORTED_MEDIA_TYPE');
+    const message = parseMessage(sdk, body);
+    if (sdk.isJSONRPCRequest(message)) {
       const needed = scopeFor(message.method);
       if (!principal.scope.includes(needed)) throw this.#authenticator.insufficientScope(principal, needed);
     }
     const method = 'method' in message ? message.method : 'response';
     this.#metrics?.message(method, principal.kind);
-    const { server, transport } = createMcpServer({ version: this.#version, tools: this.#tools, principal, events: this.#events(principal) });
+    const { server, transport } = sdk.createMcpServer({ version: this.#version, tools: this.#tools, principal, events: this.#events(principal) });
     await server.connect(transport);
     const abort = () => void server.close();
     signal.addEventListener('abort', abort, { once: true });
     try {
-      return await transport.handleRequest(this.#webRequest(principal, 'POST', headers), { parsedBody: negotiated(message) });
+      return await transport.handleRequest(this.#webRequest(principal, 'POST', headers), { parsedBody: negotiated(sdk, message) });
     } finally {
       signal.removeEventListener('abort', abort);
       await server.close();
@@ -113,7 +114,8 @@ export class McpEndpoint {
   async openStream(principal: McpPrincipal, headers: Headers): Promise<Response> {
     if (!principal.scope.includes('tools:read')) throw this.#authenticator.insufficientScope(principal, 'tools:read');
     let config = principal.config;
-    const { server, transport } = createMcpServer({ version: this.#version, tools: this.#tools, principal, events: this.#events(principal) });
+    const sdk = await loadMcpSdk();
+    const { server, transport } = sdk.createMcpServer({ version: this.#version, tools: this.#tools, principal, events: this.#events(principal) });
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
     const close = () => {
@@ -212,11 +214,11 @@ export class McpEndpoint {
 
 const RPC_CODES: Partial<Record<ErrorCode, number>> = { MCP_MALFORMED_MESSAGE: -32700, PAYLOAD_TOO_LARGE: -32000 };
 
-function parseMessage(body: unknown): JSONRPCMessage {
+function parseMessage(sdk: McpSdk, body: unknown): JSONRPCMessage {
   if (Array.isArray(body)) {
     throw new ToolproxyError('MCP_MALFORMED_MESSAGE', { message: 'JSON-RPC batches are not supported (MCP 2025-06-18 removed them); send one message per request.' });
   }
-  const parsed = JSONRPCMessageSchema.safeParse(body);
+  const parsed = sdk.JSONRPCMessageSchema.safeParse(body);
   if (!parsed.success) throw new ToolproxyError('MCP_MALFORMED_MESSAGE');
   // The SDK gets the body as sent; the parse above is only the check.
   return body as JSONRPCMessage;
@@ -226,8 +228,8 @@ function parseMessage(body: unknown): JSONRPCMessage {
  * MCP basic/lifecycle "Version Negotiation": a version we do not speak is answered with our
  * latest (the SDK would echo any version it knows, older ones included).
  */
-function negotiated(message: JSONRPCMessage): JSONRPCMessage {
-  if (!isInitializeRequest(message) || (MCP_PROTOCOL_VERSIONS as readonly string[]).includes(message.params.protocolVersion)) return message;
+function negotiated(sdk: McpSdk, message: JSONRPCMessage): JSONRPCMessage {
+  if (!sdk.isInitializeRequest(message) || (MCP_PROTOCOL_VERSIONS as readonly string[]).includes(message.params.protocolVersion)) return message;
   return { ...message, params: { ...message.params, protocolVersion: MCP_PROTOCOL_VERSIONS[0] } };
 }
 

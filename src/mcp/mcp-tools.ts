@@ -1,5 +1,6 @@
-import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, McpError, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpPrincipal } from './authenticator.ts';
+import { loadedMcpSdk } from './sdk-loader.ts';
 import type { McpToolMapping } from './config-schema.ts';
 import type { McpConnectedAccounts, McpConnectionState } from './connected-accounts.ts';
 import type { McpScope, McpToolProvider, ToolOutcome } from './tool-provider.ts';
@@ -102,5 +103,7 @@ function mayExist(principal: McpPrincipal, name: string): boolean {
 
 /** MCP server/tools "Error Handling": an unknown tool is a protocol error, -32602. */
 function unknownTool(name: string): McpError {
+  // Only reached inside an MCP request: the endpoint loaded the SDK before it.
+  const { ErrorCode, McpError } = loadedMcpSdk();
   return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
 }

@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimitedError } from '../../policy/rate-limiter.ts';
 import { CallerGoneError } from '../../proxy/call-control.ts';
-import { ConcurrencyLimitError } from '../../proxy/concurrency-limiter.ts';
+import { ToolproxyError } from '../../errors.ts';
 import { isProxyMethod } from '../../proxy/header-policy.ts';
 import type { ProxyPipeline } from '../../proxy/pipeline.ts';
 import { proxyRequest } from '../../proxy/proxy-request.ts';
@@ -23,6 +22,17 @@ class ReplySink extends RelaySink {
   protected override takeOver(): void {
     this.#reply.hijack();
   }
+}
+
+/**
+ * The Retry-After of a refusal that says when to come back (a concurrency limit, a rate limit):
+ * any ToolproxyError that carries `retryAfterSeconds`. Both `/proxy` doors answer with it (this
+ * route and proxy-dispatch.ts), so a new refusal of that kind needs no change in either.
+ */
+export function retryAfterOf(error: unknown): string | undefined {
+  if (!(error instanceof ToolproxyError)) return undefined;
+  const seconds = (error as ToolproxyError & { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' ? String(seconds) : undefined;
 }
 
 /**
@@ -49,7 +59,8 @@ export async function proxyRoutes(app: FastifyInstance, deps: { pipeline: ProxyP
         reply.raw.destroy();
         return;
       }
-      if (error instanceof ConcurrencyLimitError || error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
       // The app's error handler answers in the documented shape (and logs a refusal below error level).
       throw error;
     }

@@ -74,11 +74,22 @@ class Mcp:
         """Its session tokens stop working at once, and OAuth grants made for it are deleted."""
         self._transport.json("DELETE", f"/api/v1/mcp/configs/{segment(config_id)}", timeout=timeout)
 
-    def create_session_token(self, config_id: str, identifier: str, expiry: Optional[int] = None, timeout: Optional[float] = None) -> McpSessionToken:
-        """A token for one of your users and one agent run; ``expiry`` in seconds, 60 to 86400 (default 3600)."""
+    def create_session_token(
+        self,
+        config_id: str,
+        identifier: str,
+        expiry: Optional[int] = None,
+        timeout: Optional[float] = None,
+        policy: Optional[Dict[str, Any]] = None,
+    ) -> McpSessionToken:
+        """A token for one of your users and one agent run; ``expiry`` in seconds, 60 to 86400 (default 3600).
+        ``policy``: the token's own policy (docs/policies.md), checked on every call on top of the
+        connection's and the account's, so it can only narrow them."""
         payload: Dict[str, Any] = {"identifier": identifier}
         if expiry is not None:
             payload["expiry_seconds"] = expiry
+        if policy is not None:
+            payload["policy"] = policy
         return McpSessionToken.from_wire(self._transport.json("POST", f"/api/v1/mcp/configs/{segment(config_id)}/session_tokens", body=payload, timeout=timeout))
 
     def list_connected_accounts(self, config_id: str, identifier: str, include_auth_link: bool = False, timeout: Optional[float] = None) -> List[McpConnectedAccount]:

@@ -78,6 +78,7 @@ export class ExecutorToolProvider implements McpToolProvider {
         target: { connectionName: mapping.connectionName, identifier: scope.identifier },
         door: 'mcp',
         actor: scope.actor,
+        ...(scope.policy === null ? {} : { policy: scope.policy }),
         signal,
       });
     } catch (error) {

@@ -1,9 +1,10 @@
 import { assertValidIdentifier } from '../accounts/accounts-service.ts';
 import type { Clock } from '../clock.ts';
-import { ToolproxyError } from '../errors.ts';
+import { type Problem, ToolproxyError } from '../errors.ts';
+import { parsePolicy } from '../policy/validate-policy.ts';
 import type { McpConfigsService } from './configs-service.ts';
 import { MCP_SCOPES } from './scopes.ts';
-import type { McpTokenSigner } from './tokens.ts';
+import type { McpTokenPolicy, McpTokenSigner } from './tokens.ts';
 
 /** Reference §6: a session token lives 60 s to 24 h, 1 h by default. */
 export const SESSION_TOKEN_MIN_SECONDS = 60;
@@ -33,8 +34,10 @@ export class McpSessionTokens {
     this.#clock = deps.clock;
   }
 
-  async mint(configId: string, identifier: string, expirySeconds = SESSION_TOKEN_DEFAULT_SECONDS): Promise<IssuedSessionToken> {
+  /** `policy` (optional): the token's own narrowing layer, validated as a policy document (POLICY_INVALID). */
+  async mint(configId: string, identifier: string, expirySeconds = SESSION_TOKEN_DEFAULT_SECONDS, policy?: unknown): Promise<IssuedSessionToken> {
     assertValidIdentifier(identifier);
+    const narrowing = policy === undefined || policy === null ? null : tokenPolicy(policy);
     if (!Number.isInteger(expirySeconds) || expirySeconds < SESSION_TOKEN_MIN_SECONDS || expirySeconds > SESSION_TOKEN_MAX_SECONDS) {
       throw new ToolproxyError('VALIDATION_FAILED', {
         details: { problems: [{ path: '/expiry_seconds', message: `must be an integer from ${SESSION_TOKEN_MIN_SECONDS} to ${SESSION_TOKEN_MAX_SECONDS}` }] },
@@ -51,8 +54,26 @@ export class McpSessionTokens {
       issuedAt: now,
       expiresAt,
       scope: MCP_SCOPES,
-      policy: null,
+      policy: narrowing,
     });
     return { session_token: token, expires_at: new Date(expiresAt).toISOString(), identifier, mcp_server_url: config.url };
   }
+}
+
+/** The token carries its policy (it is never stored), so it is kept small: a token is at most 4 KiB. */
+const MAX_TOKEN_POLICY_BYTES = 1024;
+
+function tokenPolicy(value: unknown): McpTokenPolicy {
+  let document: McpTokenPolicy;
+  try {
+    document = parsePolicy(value);
+  } catch (error) {
+    // The same problems, named where they are in this request's body.
+    const problems = ((error as { details?: { problems?: Problem[] } }).details?.problems ?? []).map((p) => ({ ...p, path: `/policy${p.path}` }));
+    throw new ToolproxyError('POLICY_INVALID', { details: { problems } });
+  }
+  if (Buffer.byteLength(JSON.stringify(document)) > MAX_TOKEN_POLICY_BYTES) {
+    throw new ToolproxyError('POLICY_INVALID', { details: { problems: [{ path: '/policy', message: `must be at most ${MAX_TOKEN_POLICY_BYTES} bytes as JSON: a session token carries it` }] } });
+  }
+  return document;
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PolicyDocument } from '../policy/policy-schema.ts';
 
 /**
  * The bearer tokens the MCP endpoint accepts, verifiable without a database read (an HMAC-SHA256
@@ -11,11 +12,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export type McpTokenKind = 'session' | 'access';
 
-/** Room to narrow a token by policy later (DESIGN.md §9: connection → account → session token). */
-export interface McpTokenPolicy {
-  /** Only these tool names, when set. */
-  tools?: readonly string[];
-}
+/**
+ * A session token's own policy (docs/policies.md): one more layer over the connection's and the
+ * account's (connection → account → session token), so it can only narrow them. Checked by the
+ * policy step on every call the token makes; its `tools` also narrows what `tools/list` shows.
+ */
+export type McpTokenPolicy = PolicyDocument;
 
 export interface McpTokenClaims {
   kind: McpTokenKind;

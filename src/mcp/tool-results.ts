@@ -69,7 +69,8 @@ export function toCallToolResult(outcome: Exclude<ToolOutcome, { kind: 'unknown_
     case 'refused':
       return {
         isError: true,
-        content: [{ type: 'text', text: `${outcome.message} (${outcome.code})` }],
+        // The details (e.g. the policy rule that refused) are what lets a model change its call.
+        content: [{ type: 'text', text: `${outcome.message} (${outcome.code})${outcome.details === undefined ? '' : ` ${JSON.stringify(outcome.details)}`}` }],
         _meta: { [`${META_PREFIX}code`]: outcome.code, ...(outcome.executionId ? { [`${META_PREFIX}execution_id`]: outcome.executionId } : {}) },
       };
   }

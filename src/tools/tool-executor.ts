@@ -14,7 +14,7 @@
 import type { Actor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
-import type { CallContext, PipelineRequest } from '../proxy/call.ts';
+import type { CallContext, CarriedPolicy, PipelineRequest } from '../proxy/call.ts';
 import type { ProxyPipeline } from '../proxy/pipeline.ts';
 import { type CappedOutput, capOutput } from './cap-output.ts';
 import { executionIds } from './execution-ids.ts';
@@ -34,6 +34,8 @@ export interface ToolCall {
   /** Aborts the call when its caller goes away (or, cheaper for a door that holds a response, `watchCaller`: see PipelineRequest). */
   signal?: AbortSignal | undefined;
   watchCaller?: PipelineRequest['watchCaller'];
+  /** A narrowing policy the caller carries (an MCP session token's): the policy step checks it too. */
+  policy?: CarriedPolicy | undefined;
 }
 
 export interface ToolResult {
@@ -90,6 +92,7 @@ export class ToolExecutor {
       toolName: tool.name,
       executionId,
       expect: { connectorId: tool.connectorId, organizationId: call.target.organizationId, userId: call.target.userId },
+      ...(call.policy === undefined ? {} : { policy: call.policy }),
     };
     let request: PipelineRequest;
     try {

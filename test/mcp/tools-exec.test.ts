@@ -143,3 +143,46 @@ test("a token of one identifier only ever reaches that identifier's account", as
   }
   assert.ok(!server.logs.some((line) => line.includes(CANARY) || line.includes(CAROL_KEY)), 'no credential in the log');
 });
+
+test("a session token's own policy narrows what its agent may do: tools/list and every call are checked against it, and nothing refused is sent", async () => {
+  const policy = { read_only: true, tools: ['exec_item_get', 'exec_item_create'] };
+  const minted = await server.api('POST', `/api/v1/mcp/configs/${configId}/session_tokens`, { identifier: 'alice', policy });
+  assert.equal(minted.status, 201, minted.text);
+  const client = new Client({ name: 'tools-exec-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${minted.body.session_token}` } } }));
+  try {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['exec_item_create', 'exec_item_get'], 'the token narrows the config');
+    const before = upstream.received.length;
+    const refused = (await client.callTool({ name: 'exec_item_create', arguments: { name: 'Blocked' } })) as CallToolResult;
+    assert.equal(refused.isError, true);
+    assert.match(text(refused), /POLICY_DENIED/);
+    assert.match(text(refused), /read_only/);
+    assert.equal(upstream.received.length, before, 'nothing was sent upstream');
+    await assert.rejects(client.callTool({ name: 'exec_status', arguments: { code: 200 } }), /Unknown tool/);
+    const read = (await client.callTool({ name: 'exec_item_get', arguments: { id: 'it_9' } })) as CallToolResult;
+    assert.equal(read.isError, undefined, text(read));
+    assert.equal(upstream.received.length, before + 1);
+  } finally {
+    await client.close();
+  }
+  // A token without a policy on the same config still may write: the policy is the token's alone.
+  const open = await connect('alice');
+  try {
+    assert.equal(((await open.callTool({ name: 'exec_item_create', arguments: { name: 'Allowed' } })) as CallToolResult).isError, undefined);
+  } finally {
+    await open.close();
+  }
+});
+
+test('a session token policy that is malformed or too large is refused with every problem, naming where', async () => {
+  const bad = await server.api('POST', `/api/v1/mcp/configs/${configId}/session_tokens`, { identifier: 'alice', policy: { read_only: 'yes', allowed_methods: ['FETCH'] } });
+  assert.equal(bad.body.error.code, 'POLICY_INVALID', bad.text);
+  const paths = bad.body.error.details.problems.map((p: { path: string }) => p.path).sort();
+  assert.ok(paths.includes('/policy/read_only') && paths.some((p: string) => p.startsWith('/policy/allowed_methods')), bad.text);
+  const huge = await server.api('POST', `/api/v1/mcp/configs/${configId}/session_tokens`, {
+    identifier: 'alice',
+    policy: { paths: { deny: Array.from({ length: 60 }, (_, i) => `/v1/blocked/area-${i}/**`) } },
+  });
+  assert.equal(huge.body.error.code, 'POLICY_INVALID', huge.text);
+  assert.deepEqual(huge.body.error.details.problems.map((p: { path: string }) => p.path), ['/policy']);
+});

@@ -1,5 +1,6 @@
 import { type CallOptions, segment, type Transport } from './transport.ts';
 import type { AccountStatus } from './types.ts';
+import type { PolicyDocument } from './policies.ts';
 
 /** Which tools of one connection an MCP server serves; no `tools` (or empty) serves all of them. */
 export interface McpToolMapping {
@@ -93,15 +94,17 @@ export class Mcp {
 
   /**
    * A session token for one of your users, for one agent run (60 s to 24 h, 1 h by default).
+   * `policy` (optional): the token's own policy (docs/policies.md), checked on every call the agent
+   * makes on top of the connection's and the account's, so it can only narrow them.
    *
    * @example
    * const { sessionToken, mcpServerUrl } = await client.mcp.createSessionToken({ configId: config.id, identifier: 'user_123' });
    * // MCP client: new StreamableHTTPClientTransport(new URL(mcpServerUrl), { requestInit: { headers: { Authorization: `Bearer ${sessionToken}` } } })
    */
-  async createSessionToken(input: { configId: string; identifier: string; expirySeconds?: number } & CallOptions): Promise<McpSessionToken> {
+  async createSessionToken(input: { configId: string; identifier: string; expirySeconds?: number; policy?: PolicyDocument } & CallOptions): Promise<McpSessionToken> {
     const body = await this.#transport.json<Wire>('POST', `/api/v1/mcp/configs/${segment(input.configId)}/session_tokens`, {
       ...input,
-      body: { identifier: input.identifier, ...(input.expirySeconds === undefined ? {} : { expiry_seconds: input.expirySeconds }) },
+      body: { identifier: input.identifier, ...(input.expirySeconds === undefined ? {} : { expiry_seconds: input.expirySeconds }), ...(input.policy === undefined ? {} : { policy: input.policy }) },
     });
     return { sessionToken: body.session_token, expiresAt: new Date(body.expires_at), identifier: body.identifier, mcpServerUrl: body.mcp_server_url };
   }

@@ -92,6 +92,9 @@ export function mcpConfigRoutes(app: FastifyInstance, deps: { configs: McpConfig
             expiry_seconds: Type.Optional(
               Type.Integer({ minimum: SESSION_TOKEN_MIN_SECONDS, maximum: SESSION_TOKEN_MAX_SECONDS, default: SESSION_TOKEN_DEFAULT_SECONDS, description: 'Lifetime, 60 s to 24 h (default 1 h).' }),
             ),
+            policy: Type.Optional(
+              Type.Object({}, { additionalProperties: true, description: "The token's own policy (docs/policies.md), checked on every call it makes on top of the connection's and the account's: it can only narrow them." }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -107,7 +110,7 @@ export function mcpConfigRoutes(app: FastifyInstance, deps: { configs: McpConfig
       },
     },
     async (request, reply) => {
-      const issued = await deps.sessionTokens.mint(request.params.id, request.body.identifier, request.body.expiry_seconds);
+      const issued = await deps.sessionTokens.mint(request.params.id, request.body.identifier, request.body.expiry_seconds, request.body.policy);
       return reply.code(201).header('cache-control', 'no-store').send(issued);
     },
   );

@@ -99,7 +99,7 @@ export function entryHash(prevHash: string, seq: number, entry: UnchainedEntry):
   const canonical = JSON.stringify([
     seq, entry.at, entry.actor_type, entry.actor_id, entry.action, entry.target_type, entry.target_id, entry.outcome, entry.status, entry.details,
   ]);
-  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+  return createHash('sha256').update(prevHash + canonical).digest('hex');
 }
 
 /**

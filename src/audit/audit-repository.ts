@@ -57,13 +57,10 @@ function insertStatement(rows: number, dialect: StoreDialect): string {
 export function auditRepository(anyDb: Kysely<any>, dialect: StoreDialect): AuditRepository {
   const db = anyDb as Kysely<AuditDatabase>;
   const statements = new Map<number, string>();
-  const insert = (trx: Kysely<AuditDatabase>, rows: AuditEntry[]) => {
-    let text = statements.get(rows.length);
-    if (text === undefined) statements.set(rows.length, (text = insertStatement(rows.length, dialect)));
-    const parameters: unknown[] = [];
-    for (const row of rows) {
-      parameters.push(row.seq, row.at, row.actor_type, row.actor_id, row.action, row.target_type, row.target_id, row.outcome, row.status, row.details, row.prev_hash, row.hash);
-    }
+  /** One multi-row INSERT of `rows` entries whose 12 values each are laid out in `parameters`. */
+  const insert = (trx: Kysely<AuditDatabase>, rows: number, parameters: unknown[]) => {
+    let text = statements.get(rows);
+    if (text === undefined) statements.set(rows, (text = insertStatement(rows, dialect)));
     return trx.executeQuery(CompiledQuery.raw(text, parameters));
   };
   // The first statement of both writers takes the head's row lock (Postgres) or the write lock
@@ -82,17 +79,31 @@ export function auditRepository(anyDb: Kysely<any>, dialect: StoreDialect): Audi
         const head = await lockHead(trx);
         let seq = head.last_seq;
         let prev = head.last_hash;
-        const chained: AuditEntry[] = new Array(entries.length);
-        for (let i = 0; i < entries.length; i++) {
-          const entry = entries[i]!;
-          seq++;
-          const hash = entryHash(prev, seq, entry);
-          chained[i] = { ...entry, seq, prev_hash: prev, hash };
-          prev = hash;
-        }
-        for (let start = 0; start < chained.length; start += INSERT_CHUNK) {
+        // Chained and laid out as INSERT parameters in one pass: no intermediate row objects.
+        for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
           if (start > 0) await yieldToEventLoop();
-          await insert(trx, chained.slice(start, start + INSERT_CHUNK));
+          const end = Math.min(start + INSERT_CHUNK, entries.length);
+          const parameters: unknown[] = new Array((end - start) * COLUMNS.length);
+          let p = 0;
+          for (let i = start; i < end; i++) {
+            const entry = entries[i]!;
+            seq++;
+            const hash = entryHash(prev, seq, entry);
+            parameters[p++] = seq;
+            parameters[p++] = entry.at;
+            parameters[p++] = entry.actor_type;
+            parameters[p++] = entry.actor_id;
+            parameters[p++] = entry.action;
+            parameters[p++] = entry.target_type;
+            parameters[p++] = entry.target_id;
+            parameters[p++] = entry.outcome;
+            parameters[p++] = entry.status;
+            parameters[p++] = entry.details;
+            parameters[p++] = prev;
+            parameters[p++] = hash;
+            prev = hash;
+          }
+          await insert(trx, end - start, parameters);
         }
         await trx.updateTable('audit_chain').set({ last_seq: seq, last_hash: prev }).where('id', '=', 1).execute();
         return seq;

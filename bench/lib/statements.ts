@@ -24,15 +24,16 @@ export function isBackground(key: string): boolean {
   return (
     key.endsWith(' request_log') ||
     key === 'update connected_accounts' ||
-    // The audit trail's batch (docs/audit.md): a transaction on a timer; its begin and commit name no table.
+    // The audit trail's batch (docs/audit.md): a transaction on a timer (its begin and commit below).
     key.endsWith(' audit_entries') ||
     key.endsWith(' audit_chain') ||
     // The webhook delivery worker (docs/webhooks.md): its poll of the outbox every 2 s (a claim,
     // `update webhook_deliveries`), the attempts it records and its hourly prune.
     key.endsWith(' webhook_deliveries') ||
     key.endsWith(' webhook_events') ||
-    key === 'begin ' ||
-    key === 'commit '
+    // readStatements trims the key, so a statement that names no table is just its kind.
+    key === 'begin' ||
+    key === 'commit'
   );
 }
 

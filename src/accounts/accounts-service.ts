@@ -92,7 +92,8 @@ export class AccountsService {
   }
 
   /** Atomic on the server: concurrent calls for one (connection, identifier) get one account. */
-  async getOrCreate(connectionName: string, identifier: string, scope: AccountScope = {}): Promise<{ account: AccountView; created: boolean }> {
+  /** `actor`, here and in create/updateCredentials: who asked (audit trail, webhooks); none: `system`. */
+  async getOrCreate(connectionName: string, identifier: string, scope: AccountScope = {}, actor?: Actor): Promise<{ account: AccountView; created: boolean }> {
     assertValidIdentifier(identifier);
     assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
@@ -105,18 +106,18 @@ export class AccountsService {
         api_config: '{}',
         credentials_version: 0,
       });
-      const created: AccountEvent | null = result.created ? { type: 'account.created', account: toView(result.account, connection), actor: undefined, at: now } : null;
+      const created: AccountEvent | null = result.created ? { type: 'account.created', account: toView(result.account, connection), actor, at: now } : null;
       if (created) await this.record(repos, created);
       return { ...result, event: created };
     });
     if (event) this.announce(event);
     if (!inScope(account, scope)) throw existsElsewhere(connectionName, identifier, scope);
-    if (created) this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: account.id }, details: { connection: connectionName, status: account.status } });
+    if (created) this.#audit?.record({ actor, action: 'account.create', target: { type: 'connected_account', id: account.id }, details: { connection: connectionName, status: account.status } });
     return { account: toView(account, connection), created };
   }
 
   /** Bring your own credentials: creates an ACTIVE account from values the app already holds. */
-  async create(connectionName: string, identifier: string, values: Record<string, unknown>, scope: AccountScope = {}): Promise<AccountView> {
+  async create(connectionName: string, identifier: string, values: Record<string, unknown>, scope: AccountScope = {}, actor?: Actor): Promise<AccountView> {
     assertValidIdentifier(identifier);
     assertValidScope(scope);
     const connection = await this.#connections.load(connectionName);
@@ -135,7 +136,7 @@ export class AccountsService {
       granted_scopes: null,
     };
     const view = toView(row, connection);
-    const event: AccountEvent = { type: 'account.created', account: view, actor: undefined, at: now };
+    const event: AccountEvent = { type: 'account.created', account: view, actor, at: now };
     const inserted = await this.#store.transaction(async (repos) => {
       if (!(await repos.accounts.insert(row))) return false;
       await this.record(repos, event);
@@ -143,7 +144,7 @@ export class AccountsService {
     });
     if (!inserted) throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name: connectionName, identifier } });
     this.#changes.accountChanged(connectionName, identifier);
-    this.#audit?.record({ action: 'account.create', target: { type: 'connected_account', id: row.id }, details: { connection: connectionName, status: row.status, with_credentials: true } });
+    this.#audit?.record({ actor, action: 'account.create', target: { type: 'connected_account', id: row.id }, details: { connection: connectionName, status: row.status, with_credentials: true } });
     this.announce(event);
     return view;
   }
@@ -165,7 +166,7 @@ export class AccountsService {
   }
 
   /** Replaces the credentials (and per-account fields) of an existing account; it becomes ACTIVE (a DISCONNECTED one reconnects). */
-  async updateCredentials(ref: AccountRef, values: Record<string, unknown>): Promise<AccountView> {
+  async updateCredentials(ref: AccountRef, values: Record<string, unknown>, actor?: Actor): Promise<AccountView> {
     const { row, connection } = await this.load(ref);
     const split = splitAccountValues(connection.connector.definition, connection.connector.pattern, values);
     const now = this.#clock();
@@ -180,14 +181,14 @@ export class AccountsService {
       });
       if (!updated) return undefined;
       const view = toView(updated, connection);
-      const event = statusChange(row.status, view, now);
+      const event = statusChange(row.status, view, now, actor);
       if (event) await this.record(repos, event);
       return { view, event };
     });
     // Lost the compare-and-set: someone else wrote (or deleted) the account meanwhile.
     if (!written) throw new ToolproxyError('ACCOUNT_NOT_FOUND', { message: 'The account changed or was deleted meanwhile; read it again.' });
     this.#changes.accountChanged(connection.row.name, row.identifier);
-    this.#audit?.record({ action: 'credentials.set', target: { type: 'connected_account', id: row.id }, details: { connection: connection.row.name, via: 'api' } });
+    this.#audit?.record({ actor, action: 'credentials.set', target: { type: 'connected_account', id: row.id }, details: { connection: connection.row.name, via: 'api' } });
     if (written.event) this.announce(written.event);
     return written.view;
   }

@@ -12,6 +12,7 @@ import { splitAccountValues } from './account-values.ts';
 import type { AccountScope } from './account-scope.ts';
 import { statusChange } from './account-events.ts';
 import { type AccountsService, type AccountView, credentialsBinding, toView } from './accounts-service.ts';
+import type { Actor } from '../actor.ts';
 
 /** Checks submitted credentials with a test call before they are stored (connector `verify`, ext). */
 export type CredentialVerifier = (input: {
@@ -81,10 +82,11 @@ export class AuthorizationLinks {
     connectionName: string,
     identifier: string,
     options: { redirectUrl?: string | undefined; userVerifyUrl?: string | undefined } & AccountScope = {},
+    actor?: Actor,
   ): Promise<{ link: string; expiry: string; account: AccountView }> {
     const redirectUrl = this.#allowedUrl('redirect_url', options.redirectUrl);
     const userVerifyUrl = this.#allowedUrl('user_verify_url', options.userVerifyUrl);
-    const { account } = await this.#accounts.getOrCreate(connectionName, identifier, { organizationId: options.organizationId, userId: options.userId });
+    const { account } = await this.#accounts.getOrCreate(connectionName, identifier, { organizationId: options.organizationId, userId: options.userId }, actor);
     const token = newToken(LINK_TOKEN_PREFIX);
     const now = this.#clock();
     const expiresAt = now + this.#ttlMs;

@@ -15,7 +15,7 @@ export interface AuditEvent {
   /** `<noun>.<verb>`: `proxy.call`, `connector.create`, `credentials.refresh`, `policy.update`, … */
   readonly action: string;
   readonly target: AuditTarget;
-  /** Who did it; when absent, the actor of the request being served (actor-context.ts), else `system`. */
+  /** Who did it: the caller passes the API client, hosted link or MCP client it serves; absent: `system`. */
   readonly actor?: Actor | null | undefined;
   /** `ok` (the default) or the error code it ended with. */
   readonly outcome?: string | undefined;

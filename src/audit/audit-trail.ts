@@ -1,7 +1,6 @@
 import type { Actor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import { ToolproxyError } from '../errors.ts';
-import { currentActor } from './actor-context.ts';
 import { type AuditEvent, SYSTEM_ACTOR, type UnchainedEntry, unchained } from './audit-entry.ts';
 import type { AuditRepository } from './audit-repository.ts';
 import { type VerifyResult, verifyChain } from './audit-verify.ts';
@@ -106,7 +105,7 @@ export class AuditTrail {
    * The actor, when not given, is the one of the request being served, else `system`.
    */
   record(event: AuditEvent): void {
-    const actor: Actor = event.actor ?? currentActor() ?? SYSTEM_ACTOR;
+    const actor: Actor = event.actor ?? SYSTEM_ACTOR;
     this.recordEntry(unchained(event, actor, this.#clock()));
   }
 

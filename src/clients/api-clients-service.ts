@@ -7,6 +7,7 @@ import type { Repositories } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import { Secret } from '../vault/secret.ts';
 import type { AppTokenClaims, AppTokenSigner } from './app-tokens.ts';
+import type { Actor } from '../actor.ts';
 
 export interface ApiClientView {
   client_id: string;
@@ -54,7 +55,7 @@ export class ApiClientsService {
   /** `repos`: write through these (a transaction's) instead of the store's. */
   async create(
     name: string,
-    options: { clientId?: string; clientSecret?: string; isBootstrap?: boolean; repos?: Pick<Repositories, 'apiClients'> } = {},
+    options: { clientId?: string; clientSecret?: string; isBootstrap?: boolean; repos?: Pick<Repositories, 'apiClients'>; actor?: Actor | undefined } = {},
   ): Promise<{ client: ApiClientView; clientSecret: Secret }> {
     const clientId = options.clientId ?? newApiClientId();
     const clientSecret = options.clientSecret ?? newApiClientSecret();
@@ -70,7 +71,7 @@ export class ApiClientsService {
     });
     const row = await repos.apiClients.findByClientId(clientId);
     if (!row) throw new ToolproxyError('INTERNAL_ERROR', { message: 'api client vanished after insert' });
-    this.#audit?.record({ action: 'api_client.create', target: { type: 'api_client', id: clientId }, details: { name, bootstrap: options.isBootstrap === true } });
+    this.#audit?.record({ actor: options.actor, action: 'api_client.create', target: { type: 'api_client', id: clientId }, details: { name, bootstrap: options.isBootstrap === true } });
     return { client: toView(row), clientSecret: new Secret(clientSecret) };
   }
 
@@ -82,14 +83,14 @@ export class ApiClientsService {
    * Revokes an active client: CLIENT_NOT_FOUND when there is none by that id, LAST_ACTIVE_CLIENT
    * when it is the only one left (revoking it would lock every caller, the CLI included, out).
    */
-  async revoke(clientId: string): Promise<void> {
+  async revoke(clientId: string, actor?: Actor): Promise<void> {
     const active = (await this.#store.apiClients.list()).filter((client) => client.revoked_at === null);
     if (!active.some((client) => client.client_id === clientId)) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
     if (active.length === 1) throw new ToolproxyError('LAST_ACTIVE_CLIENT');
     const revoked = await this.#store.apiClients.revoke(clientId, this.#clock());
     this.#activeUntil.delete(clientId);
     if (!revoked) throw new ToolproxyError('CLIENT_NOT_FOUND', { details: { client_id: clientId } });
-    this.#audit?.record({ action: 'api_client.revoke', target: { type: 'api_client', id: clientId } });
+    this.#audit?.record({ actor, action: 'api_client.revoke', target: { type: 'api_client', id: clientId } });
   }
 
   /** RFC 6749 §4.4 client credentials grant. */

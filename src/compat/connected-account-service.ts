@@ -42,14 +42,14 @@ export function connectedAccountService(deps: ConnectedAccountDeps): Partial<Ser
   };
 
   return {
-    async getMagicLinkForConnectedAccount(req) {
+    async getMagicLinkForConnectedAccount(req, ctx) {
       // The reference echoes `state` to user_verify_url; our flow has no such round trip yet.
       refuseUnsupported({ state: req.state }, 'Keep your own state in user_verify_url (it is returned unchanged, with auth_request_id added).');
       const scope = scopeOf(req);
       const { connectionName, identifier } = given(req.id) && !given(req.connector)
         ? await accounts.get({ id: req.id, ...scope }).then((view) => ({ connectionName: view.connection_name, identifier: view.identifier }))
         : accountKey(req);
-      const { link, expiry } = await links.create(connectionName, identifier, { userVerifyUrl: given(req.userVerifyUrl) ? req.userVerifyUrl : undefined, ...scope });
+      const { link, expiry } = await links.create(connectionName, identifier, { userVerifyUrl: given(req.userVerifyUrl) ? req.userVerifyUrl : undefined, ...scope }, actorOf(ctx));
       return { link, expiry: timestampFromMs(Date.parse(expiry)) };
     },
 
@@ -60,21 +60,21 @@ export function connectedAccountService(deps: ConnectedAccountDeps): Partial<Ser
       return { connectedAccount: toAccount(await accounts.get({ id: requiredId(req.id) })) };
     },
 
-    async createConnectedAccount(req) {
+    async createConnectedAccount(req, ctx) {
       const { connectionName, identifier } = accountKey(req);
       const scope = scopeOf(req);
       const values = credentialValues(req.connectedAccount?.authorizationDetails, req.connectedAccount?.apiConfig);
-      if (values) return { connectedAccount: toAccount(await accounts.create(connectionName, identifier, values, scope)) };
+      if (values) return { connectedAccount: toAccount(await accounts.create(connectionName, identifier, values, scope, actorOf(ctx))) };
       // No credentials: the SDK's get-or-create fallback after a NOT_FOUND. Atomic on our side,
       // so two app instances racing for the same user both get the one PENDING_AUTH account.
-      const { account } = await accounts.getOrCreate(connectionName, identifier, scope);
+      const { account } = await accounts.getOrCreate(connectionName, identifier, scope, actorOf(ctx));
       return { connectedAccount: toAccount(account) };
     },
 
-    async updateConnectedAccount(req) {
+    async updateConnectedAccount(req, ctx) {
       const ref = accountRef(req);
       const values = credentialValues(req.connectedAccount?.authorizationDetails, req.connectedAccount?.apiConfig);
-      const view = values ? await accounts.updateCredentials(ref, values) : await accounts.get(ref);
+      const view = values ? await accounts.updateCredentials(ref, values, actorOf(ctx)) : await accounts.get(ref);
       return { connectedAccount: toAccount(view) };
     },
 

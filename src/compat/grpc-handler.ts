@@ -4,7 +4,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ApiClientsService } from '../clients/api-clients-service.ts';
 import type { ConnectionsService } from '../connections/connections-service.ts';
 import { isToolproxyError, ToolproxyError } from '../errors.ts';
-import { runAs } from '../audit/actor-context.ts';
 import { API_CLIENT, type ConnectedAccountDeps, connectedAccountService } from './connected-account-service.ts';
 import { connectionService } from './connection-service.ts';
 import { ConnectedAccountService, ConnectionService, ToolService } from './descriptors.ts';
@@ -62,8 +61,8 @@ function rpcBoundary(clients: ApiClientsService, log: FastifyBaseLogger): Interc
       if (header === null || !/^bearer /i.test(header)) throw new ToolproxyError('UNAUTHENTICATED');
       const clientId = await clients.authenticate(header.slice(7).trim());
       req.contextValues.set(API_CLIENT, clientId);
-      // Audit entries the services write during this RPC name its API client (src/audit/actor-context.ts).
-      const response = await runAs({ type: 'api_client', id: clientId }, () => next(req));
+      // The services read the API client from the context values (the audit trail's actor).
+      const response = await next(req);
       log.info({ rpc, grpc_status: 0, ms: ms() }, 'rpc');
       return response;
     } catch (error) {

@@ -12,6 +12,7 @@ import type { OAuthClientRegistration } from '../auth/oauth/oauth-client.ts';
 import { Secret } from '../vault/secret.ts';
 import type { SecretBinding, Vault } from '../vault/vault.ts';
 import { type OAuthSettings, type OAuthSettingsInput, refuseOAuthSettings, resolveOAuthSettings } from './oauth-settings.ts';
+import type { Actor } from '../actor.ts';
 
 export interface ConnectionView {
   id: string;
@@ -59,7 +60,8 @@ export class ConnectionsService {
     this.#audit = deps.audit;
   }
 
-  async create(input: { name: string; connector: string; enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
+  /** `actor`: who asked (the audit trail's entry); none: `system`. */
+  async create(input: { name: string; connector: string; enabled?: boolean | undefined } & OAuthSettingsInput, actor?: Actor): Promise<ConnectionView> {
     if (!CONNECTION_NAME_PATTERN.test(input.name)) {
       throw new ToolproxyError('VALIDATION_FAILED', {
         details: { problems: [{ path: '/name', message: 'must be 1-100 characters: letters, digits, _ . - (starting with a letter or digit)' }] },
@@ -91,7 +93,7 @@ export class ConnectionsService {
     if (!(await this.#store.connections.insert(row))) {
       throw new ToolproxyError('CONNECTION_EXISTS', { details: { name: input.name } });
     }
-    this.#audit?.record({ action: 'connection.create', target: { type: 'connection', id: row.name }, details: { connection_id: id, connector: connector.row.identifier, enabled: row.enabled === 1, client_secret_set: secrets !== null } });
+    this.#audit?.record({ actor, action: 'connection.create', target: { type: 'connection', id: row.name }, details: { connection_id: id, connector: connector.row.identifier, enabled: row.enabled === 1, client_secret_set: secrets !== null } });
     return this.#view(row, connector);
   }
 
@@ -115,7 +117,7 @@ export class ConnectionsService {
     return { items, nextPageToken: result.nextPageToken, totalSize };
   }
 
-  async update(name: string, patch: { enabled?: boolean | undefined } & OAuthSettingsInput): Promise<ConnectionView> {
+  async update(name: string, patch: { enabled?: boolean | undefined } & OAuthSettingsInput, actor?: Actor): Promise<ConnectionView> {
     const { row, connector } = await this.load(name);
     const next: ConnectionRow = { ...row, enabled: patch.enabled === undefined ? row.enabled : patch.enabled ? 1 : 0, updated_at: this.#clock() };
     if (connector.pattern.type === 'OAUTH') {
@@ -130,6 +132,7 @@ export class ConnectionsService {
     await this.#store.connections.update(row.id, { enabled: next.enabled, settings: next.settings, secrets: next.secrets, updated_at: next.updated_at });
     this.#changes.configChanged();
     this.#audit?.record({
+      actor,
       action: 'connection.update',
       target: { type: 'connection', id: row.name },
       // Whether the OAuth client secret changed, never its value.
@@ -165,13 +168,13 @@ export class ConnectionsService {
     return { ...view, settings: { ...view.settings, has_client_secret: row.secrets !== null }, redirect_uri: this.redirectUri(row.name) };
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, actor?: Actor): Promise<void> {
     const { row } = await this.load(name);
     const outcome = await this.#store.connections.deleteIfUnused(row.id);
     if (outcome === 'in_use') throw new ToolproxyError('CONNECTION_IN_USE');
     if (outcome === 'not_found') throw new ToolproxyError('CONNECTION_NOT_FOUND');
     this.#changes.configChanged();
-    this.#audit?.record({ action: 'connection.delete', target: { type: 'connection', id: row.name }, details: { connection_id: row.id } });
+    this.#audit?.record({ actor, action: 'connection.delete', target: { type: 'connection', id: row.name }, details: { connection_id: row.id } });
   }
 
   async load(name: string): Promise<LoadedConnection> {

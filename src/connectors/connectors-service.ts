@@ -14,6 +14,7 @@ import type { AuthPattern, ConnectorDefinition } from './definition-schema.ts';
 import { type AddressCheck, type DefinitionWarning, egressWarnings } from './egress-warnings.ts';
 import { type DiscoveryOptions, withDiscoveredEndpoints } from './oauth-discovery.ts';
 import { assertValidDefinition, type ValidationOptions } from './validate-definition.ts';
+import type { Actor } from '../actor.ts';
 
 export type ConnectorView = ConnectorDefinition & {
   id: string;
@@ -87,7 +88,8 @@ export class ConnectorsService {
    * carry the identifier, which is known only now: a display name whose identifier is taken gets
    * a suffixed one, and the tools are checked again against it.
    */
-  async create(input: unknown): Promise<SavedConnector> {
+  /** `actor`: who asked (the audit trail's entry); none: `system`. */
+  async create(input: unknown, actor?: Actor): Promise<SavedConnector> {
     let definition = await this.#validated(input);
     const identifier = await this.#freeIdentifier(definition.display_name);
     if (definition.tools !== undefined && identifier !== identifierSlug(definition.display_name)) {
@@ -110,7 +112,7 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, row.id, tools, { origin: 'custom', now, removeOthers: true });
     });
     if (tools !== undefined && tools.length > 0) this.#changes.configChanged();
-    this.#audit?.record({ action: 'connector.create', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id, tools: tools?.length ?? 0 } });
+    this.#audit?.record({ actor, action: 'connector.create', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id, tools: tools?.length ?? 0 } });
     return this.#saved(toView(row, stored), stored);
   }
 
@@ -129,7 +131,7 @@ export class ConnectorsService {
    * Full replacement (PUT): the reference's guide says omitted fields are not preserved, so the
    * whole definition is validated again. The auth type cannot change under existing connections.
    */
-  async replace(idOrIdentifier: string, input: unknown): Promise<SavedConnector> {
+  async replace(idOrIdentifier: string, input: unknown, actor?: Actor): Promise<SavedConnector> {
     const current = await this.load(idOrIdentifier);
     assertCustom(current.row);
     const { tools, ...definition } = await this.#validated(input, { identifier: current.row.identifier });
@@ -154,7 +156,7 @@ export class ConnectorsService {
       if (tools !== undefined) await writeConnectorTools(repos, current.row.id, tools, { origin: 'custom', now: patch.updated_at, removeOthers: true });
     });
     this.#changes.configChanged();
-    this.#audit?.record({ action: 'connector.update', target: { type: 'connector', id: current.row.identifier }, details: { connector_id: current.row.id, tools: tools?.length ?? null } });
+    this.#audit?.record({ actor, action: 'connector.update', target: { type: 'connector', id: current.row.identifier }, details: { connector_id: current.row.id, tools: tools?.length ?? null } });
     return this.#saved(toView({ ...current.row, ...patch }, definition), definition);
   }
 
@@ -162,14 +164,14 @@ export class ConnectorsService {
     return { provider, warnings: this.#egressAllows ? egressWarnings(definition, this.#egressAllows) : [] };
   }
 
-  async delete(idOrIdentifier: string): Promise<void> {
+  async delete(idOrIdentifier: string, actor?: Actor): Promise<void> {
     const { row } = await this.load(idOrIdentifier);
     assertCustom(row);
     const outcome = await this.#store.connectors.deleteIfUnused(row.id);
     if (outcome === 'in_use') throw new ToolproxyError('CONNECTOR_IN_USE');
     if (outcome === 'not_found') throw new ToolproxyError('CONNECTOR_NOT_FOUND');
     this.#changes.configChanged();
-    this.#audit?.record({ action: 'connector.delete', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id } });
+    this.#audit?.record({ actor, action: 'connector.delete', target: { type: 'connector', id: row.identifier }, details: { connector_id: row.id } });
   }
 
   /**

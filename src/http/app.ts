@@ -3,7 +3,6 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AccountsService } from '../accounts/accounts-service.ts';
 import type { ApprovalsService } from '../approvals/approvals-service.ts';
-import { runAs } from '../audit/actor-context.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AuthorizationLinks } from '../accounts/authorization-links.ts';
@@ -146,8 +145,6 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
 
   await app.register(async (api) => {
     api.addHook('onRequest', requireAppToken(services.clients));
-    // The audit trail's entries written by the services below name this request's API client.
-    api.addHook('preHandler', (request, _reply, done) => (request.actor ? runAs(request.actor, done) : done()));
     connectorRoutes(api, services.connectors);
     connectionRoutes(api, services.connections);
     const mcpVerify = services.authorizationServer?.requests;

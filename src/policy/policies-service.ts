@@ -7,6 +7,7 @@ import { compileEffective, type EffectivePolicy } from './effective-policy.ts';
 import { assertNarrows } from './narrowing.ts';
 import type { PolicyDocument } from './policy-schema.ts';
 import { parsePolicy } from './validate-policy.ts';
+import type { Actor } from '../actor.ts';
 
 /** A connection's or account's policy as the API shows it. */
 export interface PolicyView {
@@ -140,19 +141,20 @@ export class PoliciesService {
     return view(this.#connections.get(connectionName));
   }
 
-  async setConnectionPolicy(connectionName: string, value: unknown): Promise<PolicyView> {
+  /** `actor`, here and below: who asked (the audit trail's entry); none: `system`. */
+  async setConnectionPolicy(connectionName: string, value: unknown, actor?: Actor): Promise<PolicyView> {
     const document = parsePolicy(value);
     const connectionId = await this.#connectionId(connectionName);
     await this.#store.policies.putConnection(connectionId, JSON.stringify(document), this.#clock());
-    this.#audit?.record({ action: 'policy.set', target: { type: 'connection', id: connectionName }, details: { rules: Object.keys(document).length } });
+    this.#audit?.record({ actor, action: 'policy.set', target: { type: 'connection', id: connectionName }, details: { rules: Object.keys(document).length } });
     await this.#changed();
     return view(this.#connections.get(connectionName));
   }
 
-  async deleteConnectionPolicy(connectionName: string): Promise<void> {
+  async deleteConnectionPolicy(connectionName: string, actor?: Actor): Promise<void> {
     const connectionId = await this.#connectionId(connectionName);
     await this.#store.policies.deleteConnection(connectionId);
-    this.#audit?.record({ action: 'policy.delete', target: { type: 'connection', id: connectionName } });
+    this.#audit?.record({ actor, action: 'policy.delete', target: { type: 'connection', id: connectionName } });
     await this.#changed();
   }
 
@@ -162,20 +164,20 @@ export class PoliciesService {
   }
 
   /** Refused with POLICY_WIDENS when it would widen its connection's policy. */
-  async setAccountPolicy(accountId: string, value: unknown): Promise<PolicyView> {
+  async setAccountPolicy(accountId: string, value: unknown, actor?: Actor): Promise<PolicyView> {
     const document = parsePolicy(value);
     const { connectionName } = await this.#account(accountId);
     assertNarrows(document, this.#connections.get(connectionName)?.document ?? null);
     await this.#store.policies.putAccount(accountId, JSON.stringify(document), this.#clock());
-    this.#audit?.record({ action: 'policy.set', target: { type: 'account', id: accountId }, details: { rules: Object.keys(document).length } });
+    this.#audit?.record({ actor, action: 'policy.set', target: { type: 'account', id: accountId }, details: { rules: Object.keys(document).length } });
     await this.#changed();
     return view(this.#accounts.get(accountId));
   }
 
-  async deleteAccountPolicy(accountId: string): Promise<void> {
+  async deleteAccountPolicy(accountId: string, actor?: Actor): Promise<void> {
     await this.#account(accountId);
     await this.#store.policies.deleteAccount(accountId);
-    this.#audit?.record({ action: 'policy.delete', target: { type: 'account', id: accountId } });
+    this.#audit?.record({ actor, action: 'policy.delete', target: { type: 'account', id: accountId } });
     await this.#changed();
   }
 

@@ -104,9 +104,9 @@ export function accountRoutes(
       const { connection_name, identifier, authorization_details } = request.body;
       const scope = scopeOf(request.body);
       if (authorization_details) {
-        return reply.code(201).send({ connected_account: await accounts.create(connection_name, identifier, authorization_details.static_auth.details, scope) });
+        return reply.code(201).send({ connected_account: await accounts.create(connection_name, identifier, authorization_details.static_auth.details, scope, actorOf(request)) });
       }
-      const { account, created } = await accounts.getOrCreate(connection_name, identifier, scope);
+      const { account, created } = await accounts.getOrCreate(connection_name, identifier, scope, actorOf(request));
       if (!created) {
         throw new ToolproxyError('ACCOUNT_EXISTS', { details: { connection_name, identifier } });
       }
@@ -129,7 +129,7 @@ export function accountRoutes(
       },
     },
     async (request, reply) => {
-      const { account, created } = await accounts.getOrCreate(request.body.connection_name, request.body.identifier, scopeOf(request.body));
+      const { account, created } = await accounts.getOrCreate(request.body.connection_name, request.body.identifier, scopeOf(request.body), actorOf(request));
       return reply.code(created ? 201 : 200).send({ connected_account: account, created });
     },
   );
@@ -158,7 +158,7 @@ export function accountRoutes(
     },
     async (request) => {
       const { connection_name, identifier, redirect_url, user_verify_url } = request.body;
-      const { link, expiry, account } = await links.create(connection_name, identifier, { redirectUrl: redirect_url, userVerifyUrl: user_verify_url, ...scopeOf(request.body) });
+      const { link, expiry, account } = await links.create(connection_name, identifier, { redirectUrl: redirect_url, userVerifyUrl: user_verify_url, ...scopeOf(request.body) }, actorOf(request));
       return { link, expiry, connected_account: account };
     },
   );
@@ -206,7 +206,7 @@ export function accountRoutes(
     };
     app.patch(url, patch, async (request) => {
       const body = request.body as Static<typeof CredentialsBody>;
-      return { connected_account: await accounts.updateCredentials(ref(request), body.authorization_details.static_auth.details) };
+      return { connected_account: await accounts.updateCredentials(ref(request), body.authorization_details.static_auth.details, actorOf(request)) };
     });
     app.delete(url, { schema: { tags, summary: 'Delete a connected account (its OAuth grant is revoked)', params, querystring: ScopeQuery } }, async (request, reply) => {
       await accounts.delete(ref(request), actorOf(request));

@@ -31,7 +31,7 @@ export function clientRoutes(app: FastifyInstance, clients: ApiClientsService): 
       },
     },
     async (request, reply) => {
-      const { client, clientSecret } = await clients.create(request.body.name);
+      const { client, clientSecret } = await clients.create(request.body.name, { actor: request.actor });
       request.log.info({ client_id: client.client_id, by: request.clientId }, 'api client created');
       void reply.header('cache-control', 'no-store');
       return reply.code(201).send({ client, client_secret: clientSecret.reveal() });
@@ -57,7 +57,7 @@ export function clientRoutes(app: FastifyInstance, clients: ApiClientsService): 
     },
     async (request, reply) => {
       const { client_id: clientId } = request.params;
-      await clients.revoke(clientId);
+      await clients.revoke(clientId, request.actor);
       request.log.info({ client_id: clientId, by: request.clientId }, 'api client revoked');
       return reply.code(204).send();
     },

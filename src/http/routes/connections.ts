@@ -30,7 +30,7 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
         response: { 201: ConnectionResponse, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send({ connection: await connections.create(request.body) }),
+    async (request, reply) => reply.code(201).send({ connection: await connections.create(request.body, request.actor) }),
   );
 
   api.get(
@@ -75,14 +75,14 @@ export function connectionRoutes(app: FastifyInstance, connections: ConnectionsS
         response: { 200: ConnectionResponse, ...errorResponses },
       },
     },
-    async (request) => ({ connection: await connections.update(request.params.name, request.body) }),
+    async (request) => ({ connection: await connections.update(request.params.name, request.body, request.actor) }),
   );
 
   api.delete(
     '/api/v1/connections/:name',
     { schema: { tags, summary: 'Delete a connection (refused while it has connected accounts)', params: NameParams } },
     async (request, reply) => {
-      await connections.delete(request.params.name);
+      await connections.delete(request.params.name, request.actor);
       return reply.code(204).send();
     },
   );

@@ -24,7 +24,7 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
   api.post(
     '/api/v1/custom-providers',
     { schema: { tags, summary: 'Create a custom connector', body: definitionBody, response: { 201: SavedProviderResponse, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send(await connectors.create(request.body)),
+    async (request, reply) => reply.code(201).send(await connectors.create(request.body, request.actor)),
   );
 
   api.get(
@@ -66,14 +66,14 @@ export function connectorRoutes(app: FastifyInstance, connectors: ConnectorsServ
         response: { 200: SavedProviderResponse, ...errorResponses },
       },
     },
-    async (request) => connectors.replace(request.params.identifier, request.body),
+    async (request) => connectors.replace(request.params.identifier, request.body, request.actor),
   );
 
   api.delete(
     '/api/v1/custom-providers/:identifier',
     { schema: { tags, summary: 'Delete a custom connector (refused while connections use it, and for built-in ones)', params: IdentifierParams } },
     async (request, reply) => {
-      await connectors.delete(request.params.identifier);
+      await connectors.delete(request.params.identifier, request.actor);
       return reply.code(204).send();
     },
   );

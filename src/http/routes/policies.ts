@@ -41,13 +41,13 @@ export function policyRoutes(app: FastifyInstance, policies: PoliciesService): v
       validatorCompiler: serviceValidates,
       schema: { tags, summary: "Set a connection's policy (replaces it)", params: NameParams, body: PolicyDocumentSchema, response: { 200: ConnectionPolicy, ...errorResponses } },
     },
-    async (request) => ({ connection_name: request.params.name, ...(await policies.setConnectionPolicy(request.params.name, request.body)) }),
+    async (request) => ({ connection_name: request.params.name, ...(await policies.setConnectionPolicy(request.params.name, request.body, request.actor)) }),
   );
   api.delete(
     '/api/v1/connections/:name/policy',
     { schema: { tags, summary: "Delete a connection's policy", params: NameParams } },
     async (request, reply) => {
-      await policies.deleteConnectionPolicy(request.params.name);
+      await policies.deleteConnectionPolicy(request.params.name, request.actor);
       return reply.code(204).send();
     },
   );
@@ -63,13 +63,13 @@ export function policyRoutes(app: FastifyInstance, policies: PoliciesService): v
       validatorCompiler: serviceValidates,
       schema: { tags, summary: "Set a connected account's policy; it may only narrow its connection's (POLICY_WIDENS)", params: IdParams, body: PolicyDocumentSchema, response: { 200: AccountPolicy, ...errorResponses } },
     },
-    async (request) => ({ connected_account_id: request.params.id, ...(await policies.setAccountPolicy(request.params.id, request.body)) }),
+    async (request) => ({ connected_account_id: request.params.id, ...(await policies.setAccountPolicy(request.params.id, request.body, request.actor)) }),
   );
   api.delete(
     '/api/v1/connected_accounts/:id/policy',
     { schema: { tags, summary: "Delete a connected account's policy", params: IdParams } },
     async (request, reply) => {
-      await policies.deleteAccountPolicy(request.params.id);
+      await policies.deleteAccountPolicy(request.params.id, request.actor);
       return reply.code(204).send();
     },
   );

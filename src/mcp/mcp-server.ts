@@ -4,7 +4,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } fr
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ToolproxyError } from '../errors.ts';
 import type { McpPrincipal } from './authenticator.ts';
-import type { CallRecord, McpTools } from './mcp-tools.ts';
+import { type CallRecord, type McpTools, UnknownToolError } from './mcp-tools.ts';
 
 /** What the per-request server reports back, for metrics and the log. */
 export interface McpServerEvents {
@@ -64,6 +64,7 @@ async function guarded<T>(events: McpServerEvents, run: () => Promise<T>): Promi
     return await run();
   } catch (error) {
     if (error instanceof McpError) throw error;
+    if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
     if (error instanceof ToolproxyError && error.expose) throw new McpError(ErrorCode.InvalidRequest, `${error.message} (${error.code})`);
     events.failure(error);
     throw new McpError(ErrorCode.InternalError, 'Internal error; the cause is in the server log.');

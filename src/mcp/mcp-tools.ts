@@ -1,6 +1,5 @@
-import type { CallToolResult, McpError, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpPrincipal } from './authenticator.ts';
-import { loadedMcpSdk } from './sdk-loader.ts';
 import type { McpToolMapping } from './config-schema.ts';
 import type { McpConnectedAccounts, McpConnectionState } from './connected-accounts.ts';
 import type { McpScope, McpToolProvider, ToolOutcome } from './tool-provider.ts';
@@ -101,9 +100,16 @@ function mayExist(principal: McpPrincipal, name: string): boolean {
   return principal.config.mappings.some((m) => m.tools.length === 0 || m.tools.includes(name));
 }
 
-/** MCP server/tools "Error Handling": an unknown tool is a protocol error, -32602. */
-function unknownTool(name: string): McpError {
-  // Only reached inside an MCP request: the endpoint loaded the SDK before it.
-  const { ErrorCode, McpError } = loadedMcpSdk();
-  return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
+/**
+ * MCP server/tools "Error Handling": an unknown tool is a protocol error, -32602. The server
+ * (mcp-server.ts, where the SDK is) turns this into the SDK's McpError.
+ */
+export class UnknownToolError extends Error {
+  constructor(readonly toolName: string) {
+    super(`Unknown tool: ${toolName.slice(0, 128)}`);
+  }
+}
+
+function unknownTool(name: string): UnknownToolError {
+  return new UnknownToolError(name);
 }

@@ -172,7 +172,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       options: { leaseMs: config.oauth.timeoutMs * 3 },
       audit,
     });
-    // Webhooks: account events (and, once merged, approvals) go to a durable outbox every instance works.
+    // Webhooks: account and approval events go to a durable outbox every instance works.
     const webhooks = createWebhooks({
       store,
       vault,

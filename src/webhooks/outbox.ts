@@ -55,7 +55,7 @@ export class WebhookOutbox {
   };
 
   /**
-   * For the approvals code (issue 14, another branch), transactional like the account events:
+   * For the approvals code, transactional like the account events:
    * `await outbox.approvals.write(repos, event)` inside the approval's own transaction, then
    * `outbox.approvals.committed()` after it commits.
    */

@@ -97,7 +97,7 @@ for (const database of databases) {
       await ok(server.api('PATCH', `/api/v1/connected_accounts/${account.id}`, { authorization_details: { static_auth: { details: { api_key: 'k2' } } } }));
       assert.equal(await proxied(server, token, '/v1/x', { connection: 'billing', headers: { identifier: 'u1' } }), 200);
       assert.equal(await proxied(server, token, '/v1/x', { connection: 'nope' }), 404);
-      // Tool execution and MCP run through the same pipeline (their doors land on other branches).
+      // Tool execution and MCP run through the same pipeline: their doors, driven here directly.
       const toolCall = (door: 'tool' | 'mcp', actor: { type: 'api_client' | 'mcp_client'; id: string }) =>
         server.server.pipeline.collect(
           { method: 'POST', routing: { accountId: account.id }, pathAndQuery: '/v1/customers', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"name":"x"}'), retries: 0 },

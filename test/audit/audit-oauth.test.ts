@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { credentialsBinding } from '../../src/accounts/accounts-service.ts';
-import { Vault } from '../../src/vault/vault.ts';
 import { createSqliteDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { BASIC_CLIENT, oauthConnectorDefinition, type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi, TestBrowser } from '../helpers/oauth-provider.ts';
+import { type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi } from '../helpers/oauth-provider.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { authorizeThroughLink, createOAuthConnection, storedOAuthTokens } from '../helpers/oauth-accounts.ts';
 
 /**
  * The audit trail against a real authorization server (oidc-provider): the OAuth flow sets the
@@ -24,15 +23,7 @@ before(async () => {
   api = await startProtectedApi(() => provider?.provider);
   server = await startTestServer({ database, clock: () => Date.now() + offsetMs });
   provider = await startOAuthProvider({ redirectUris: [`${server.url}/oauth/callback/oauth`], apiOrigin: api.url });
-  const connector = await server.api('POST', '/api/v1/custom-providers', oauthConnectorDefinition(provider.issuer, `${api.url}/v1`, { revoke: true }));
-  const connection = await server.api('POST', '/api/v1/connections', {
-    name: 'oauth',
-    connector: connector.body.provider.identifier,
-    client_id: BASIC_CLIENT.id,
-    client_secret: BASIC_CLIENT.secret,
-    token_endpoint_auth_method: 'client_secret_basic',
-  });
-  assert.equal(connection.status, 201, connection.text);
+  await createOAuthConnection(server, provider.issuer, `${api.url}/v1`, { revoke: true });
 });
 after(async () => {
   await server.close();
@@ -52,20 +43,13 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 test('OAuth: authorize, refresh and revoke leave one entry each, with no token in any', async () => {
   await server.server.audit.flush();
   const start = (await server.server.audit.repository.head()).last_seq;
-  const magic = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'oauth', identifier: 'alice' });
-  const browser = new TestBrowser();
-  const { url } = await browser.navigate(magic.body.link, (u) => u.pathname.startsWith('/oauth/callback/'));
-  assert.equal((await browser.fetch(url)).status, 200);
-  const accountId = magic.body.connected_account?.id ?? (await server.api('GET', '/api/v1/connections/oauth/connected_accounts/alice')).body.connected_account.id;
-  const vault = new Vault(server.server.keyring);
+  await authorizeThroughLink(server, 'alice');
+  const accountId = (await server.api('GET', '/api/v1/connections/oauth/connected_accounts/alice')).body.connected_account.id;
   const issued = new Set<string>();
   const remember = async () => {
-    const row = await server.server.store.accounts.findById(accountId);
-    if (row?.credentials) {
-      const stored = vault.decryptJson<{ access_token: string; refresh_token: string }>(row.credentials, credentialsBinding(accountId));
-      issued.add(stored.access_token);
-      issued.add(stored.refresh_token);
-    }
+    const stored = await storedOAuthTokens(server, 'alice');
+    issued.add(stored.access_token);
+    issued.add(stored.refresh_token);
   };
   await remember();
   const call = async () =>

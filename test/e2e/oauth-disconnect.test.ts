@@ -4,11 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { credentialsBinding } from '../../src/accounts/accounts-service.ts';
-import { Vault } from '../../src/vault/vault.ts';
 import { createSqliteDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { BASIC_CLIENT, oauthConnectorDefinition, type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi, TestBrowser } from '../helpers/oauth-provider.ts';
+import { type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi, TestBrowser } from '../helpers/oauth-provider.ts';
 import { type ApiResponse, startTestServer, type TestServer } from '../helpers/server.ts';
+import { authorizeThroughLink, createOAuthConnection, type StoredOAuthTokens, storedOAuthTokens } from '../helpers/oauth-accounts.ts';
 
 /**
  * DISCONNECTED and the revocation retry queue against a real authorization server
@@ -42,15 +41,7 @@ before(async () => {
   api = await startProtectedApi(() => provider?.provider);
   server = await startServer();
   provider = await startOAuthProvider({ redirectUris: [`${server.url}/oauth/callback/oauth`], apiOrigin: api.url });
-  const connector = await server.api('POST', '/api/v1/custom-providers', oauthConnectorDefinition(provider.issuer, `${api.url}/v1`, { revoke: true }));
-  const connection = await server.api('POST', '/api/v1/connections', {
-    name: 'oauth',
-    connector: connector.body.provider.identifier,
-    client_id: BASIC_CLIENT.id,
-    client_secret: BASIC_CLIENT.secret,
-    token_endpoint_auth_method: 'client_secret_basic',
-  });
-  assert.equal(connection.status, 201, connection.text);
+  await createOAuthConnection(server, provider.issuer, `${api.url}/v1`, { revoke: true });
 });
 after(async () => {
   await server.close();
@@ -60,19 +51,12 @@ after(async () => {
 });
 
 async function authorize(identifier: string): Promise<void> {
-  const magic = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'oauth', identifier });
-  responses.push(magic.text);
-  const browser = new TestBrowser();
-  const { url } = await browser.navigate(magic.body.link, (u) => u.pathname.startsWith('/oauth/callback/'));
-  const callback = await browser.fetch(url);
-  responses.push(await callback.text());
-  assert.equal(callback.status, 200);
+  const { link, callback } = await authorizeThroughLink(server, identifier);
+  responses.push(link, callback);
 }
 
-async function tokens(identifier: string): Promise<{ access_token: string; refresh_token: string }> {
-  const { id } = (await server.api('GET', `/api/v1/connections/oauth/connected_accounts/${identifier}`)).body.connected_account;
-  const row = await server.server.store.accounts.findById(id);
-  const stored = new Vault(server.server.keyring).decryptJson<{ access_token: string; refresh_token: string }>(row!.credentials!, credentialsBinding(id));
+async function tokens(identifier: string): Promise<StoredOAuthTokens> {
+  const stored = await storedOAuthTokens(server, identifier);
   issued.add(stored.access_token);
   issued.add(stored.refresh_token);
   return stored;

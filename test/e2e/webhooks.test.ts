@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { credentialsBinding } from '../../src/accounts/accounts-service.ts';
 import { openStore } from '../../src/store/store.ts';
-import { Vault } from '../../src/vault/vault.ts';
 import { ToolproxyClient, verifyWebhook } from '../../packages/sdk/src/index.ts';
 import { withTestDatabases } from '../helpers/databases.ts';
-import { BASIC_CLIENT, oauthConnectorDefinition, type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi, TestBrowser } from '../helpers/oauth-provider.ts';
+import { type OAuthProviderHarness, type ProtectedApi, startOAuthProvider, startProtectedApi } from '../helpers/oauth-provider.ts';
 import { type ApiResponse, freePort, startTestServer, type TestServer } from '../helpers/server.ts';
+import { authorizeThroughLink, createOAuthConnection, type StoredOAuthTokens, storedOAuthTokens } from '../helpers/oauth-accounts.ts';
 import { type ReceivedRequest, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 /**
@@ -67,15 +66,7 @@ for (const database of databases) {
       api = await startProtectedApi(() => provider?.provider);
       server = await startServer();
       provider = await startOAuthProvider({ redirectUris: [`${server.url}/oauth/callback/oauth`], apiOrigin: api.url });
-      const connector = await server.api('POST', '/api/v1/custom-providers', oauthConnectorDefinition(provider.issuer, `${api.url}/v1`));
-      const connection = await server.api('POST', '/api/v1/connections', {
-        name: 'oauth',
-        connector: connector.body.provider.identifier,
-        client_id: BASIC_CLIENT.id,
-        client_secret: BASIC_CLIENT.secret,
-        token_endpoint_auth_method: 'client_secret_basic',
-      });
-      assert.equal(connection.status, 201, connection.text);
+      await createOAuthConnection(server, provider.issuer, `${api.url}/v1`);
       const created = await server.api('POST', '/api/v1/webhooks', { url: `${receiver.url}/hooks/toolproxy?tenant=t1`, events: ['account.status_changed'], description: 'status changes' });
       assert.equal(created.status, 201, created.text);
       assert.equal(created.headers.get('cache-control'), 'no-store');
@@ -92,18 +83,11 @@ for (const database of databases) {
     });
 
     async function authorize(identifier: string): Promise<void> {
-      const magic = await server.api('POST', '/api/v1/connected_accounts/magic_link', { connection_name: 'oauth', identifier });
-      const browser = new TestBrowser();
-      const { url } = await browser.navigate(magic.body.link, (u) => u.pathname.startsWith('/oauth/callback/'));
-      const callback = await browser.fetch(url);
-      answers.push(await callback.text());
-      assert.equal(callback.status, 200);
+      answers.push((await authorizeThroughLink(server, identifier)).callback);
     }
 
-    async function storedTokens(identifier: string): Promise<{ access_token: string; refresh_token: string }> {
-      const { id } = (await server.api('GET', `/api/v1/connections/oauth/connected_accounts/${identifier}`)).body.connected_account;
-      const row = await server.server.store.accounts.findById(id);
-      const tokens = new Vault(server.server.keyring).decryptJson<{ access_token: string; refresh_token: string }>(row!.credentials!, credentialsBinding(id));
+    async function storedTokens(identifier: string): Promise<StoredOAuthTokens> {
+      const tokens = await storedOAuthTokens(server, identifier);
       issued.add(tokens.access_token);
       issued.add(tokens.refresh_token);
       return tokens;

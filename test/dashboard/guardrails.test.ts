@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser } from '../helpers/browser.ts';
+import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser, openPage, signIn } from '../helpers/browser.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
@@ -29,16 +29,8 @@ describe('dashboard: policy and approvals', { skip }, () => {
     token = await server.token();
     await connectApiKey(server, { name: 'crm', proxyUrl: upstream.url });
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${server.url}/dashboard`);
-    await page.getByLabel('Client ID').fill(server.clientId);
-    await page.getByLabel('Client secret').fill(server.clientSecret);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Connectors' }).waitFor();
+    page = await openPage(browser, errors);
+    await signIn(page, server.url, server);
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser, openPage, screenshot, signIn } from '../helpers/browser.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
 import { createTestConnections } from '../helpers/mcp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -25,11 +25,7 @@ describe('dashboard: MCP servers', { skip }, () => {
     server = await startTestServer({ database: await createSqliteDatabase() });
     await createTestConnections(server.api, upstream.url);
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    page.on('pageerror', (error) => errors.push(error.message));
+    page = await openPage(browser, errors);
   });
   after(async () => {
     await browser?.close();
@@ -38,11 +34,7 @@ describe('dashboard: MCP servers', { skip }, () => {
   });
 
   test('create, list, edit and delete an MCP server', async () => {
-    await page.goto(`${server.url}/dashboard`);
-    await page.getByLabel('Client ID').fill(server.clientId);
-    await page.getByLabel('Client secret').fill(server.clientSecret);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await heading('Connectors').waitFor();
+    await signIn(page, server.url, server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'MCP servers' }).click();
     await heading('MCP servers').waitFor();
     await page.getByText('No MCP servers yet').waitFor();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser } from '../helpers/browser.ts';
+import { accessibilityProblems, browserSkipReason, ensureDashboardBuilt, launchBrowser, openPage, signIn } from '../helpers/browser.ts';
 import { createSqliteDatabase } from '../helpers/databases.ts';
 import { startWireRecorder, type WireRecorder } from '../helpers/wire-recorder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -31,11 +31,7 @@ describe('dashboard: tools', { skip }, () => {
     await createToolFixtures(server.api, upstream.url);
     stub = await startWireRecorder(server.url);
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-    page.on('pageerror', (error) => errors.push(error.message));
+    page = await openPage(browser, errors);
   });
   after(async () => {
     await browser?.close();
@@ -45,11 +41,7 @@ describe('dashboard: tools', { skip }, () => {
   });
 
   test('list a connector\'s tools, open one, try it with a generated form: the request sent and the answer', async () => {
-    await page.goto(`${stub.url}/dashboard`);
-    await page.getByLabel('Client ID').fill(server.clientId);
-    await page.getByLabel('Client secret').fill(server.clientSecret);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Connectors' }).waitFor();
+    await signIn(page, stub.url, server);
     await page.getByRole('link', { name: 'Tools of Acme' }).click();
     await page.getByRole('heading', { level: 1, name: 'Tools of Acme' }).waitFor();
     assert.deepEqual(await page.locator('tbody th code').allTextContents(), ['acme_customer_get', 'acme_customers_list', 'acme_invoice_create']);

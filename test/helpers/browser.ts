@@ -30,6 +30,25 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** A page in a fresh 1280×900 context (15 s timeouts) whose console and page errors go to `errors`. */
+export async function openPage(browser: Browser, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(error.message));
+  return page;
+}
+
+/** Signs in to the dashboard at `baseUrl` with an API client, as a person would, and waits for its first page. */
+export async function signIn(page: Page, baseUrl: string, client: { clientId: string; clientSecret: string }): Promise<void> {
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.getByLabel('Client ID').fill(client.clientId);
+  await page.getByLabel('Client secret').fill(client.clientSecret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Connectors' }).waitFor();
+}
+
 function newestMtime(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;

@@ -2,8 +2,83 @@ import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } fro
 import { ToolproxyError } from '../errors.ts';
 import { inTransaction } from './in-transaction.ts';
 import { encodePageToken, keyset } from './pagination.ts';
-import type { ConnectionToolRow, IdentifierToolFilter, Page, ToolFilter, ToolRepository, ToolWrite } from './repositories.ts';
-import type { Database } from './schema.ts';
+import type { Page, PageRequest } from './pagination.ts';
+import type { AccountStatus, Database, ToolOrigin, ToolRow } from './schema.ts';
+
+/** A tool row with its connector's identifier (the reference's `provider`). */
+export interface ToolListRow extends ToolRow {
+  provider: string;
+}
+
+export interface ToolFilter {
+  connectorId?: string;
+  /** Connector identifiers (exact, lower case). */
+  providers?: readonly string[];
+  names?: readonly string[];
+  /** Lower-cased text that the name, display name or description contains. */
+  query?: string;
+}
+
+export interface IdentifierToolFilter {
+  connectionNames?: readonly string[];
+  providers?: readonly string[];
+  names?: readonly string[];
+}
+
+/** A tool reachable through one connection, with the identifier's account on it (if any). */
+export interface ConnectionToolRow extends ToolListRow {
+  connection_id: string;
+  connection_name: string;
+  account_id: string | null;
+  account_status: AccountStatus | null;
+}
+
+export interface ToolWrite {
+  id: string;
+  connector_id: string;
+  name: string;
+  definition: string;
+  origin: ToolOrigin;
+  search_text: string;
+  now: number;
+}
+
+/** What syncing the catalog's tools did, by tool name. */
+export interface BuiltInToolSync {
+  inserted: string[];
+  updated: string[];
+  deleted: string[];
+  /** Held by a custom tool: the built-in one is not installed. */
+  taken: string[];
+}
+
+export interface ToolRepository {
+  findByName(name: string): Promise<ToolListRow | undefined>;
+  findById(id: string): Promise<ToolListRow | undefined>;
+  /** Keyset pages in name order (byte-wise on both dialects). */
+  list(page: PageRequest, filter?: ToolFilter): Promise<Page<ToolListRow>>;
+  count(filter?: ToolFilter): Promise<number>;
+  listForConnector(connectorId: string): Promise<ToolRow[]>;
+  /** For each of `names` that exists: which connector holds it. */
+  owners(names: readonly string[]): Promise<Array<{ name: string; connector_id: string; origin: ToolOrigin }>>;
+  /** Inserts new tools (version 1); returns the names a concurrent writer took first (nothing inserted for those). */
+  insertMany(rows: readonly ToolWrite[]): Promise<string[]>;
+  /** Replaces the definition, bumping the version; false when the row is gone. */
+  update(id: string, patch: { definition: string; search_text: string; origin: ToolOrigin; now: number }): Promise<boolean>;
+  deleteMany(ids: readonly string[]): Promise<number>;
+  /**
+   * Makes the catalog tools of the given built-in connectors match `rows`, in one transaction:
+   * adds, rewrites (version bump) and removes catalog tools; never touches another origin's.
+   */
+  syncBuiltIns(connectorIds: readonly string[], rows: readonly ToolWrite[]): Promise<BuiltInToolSync>;
+  /**
+   * Tools of every enabled connection whose connector has them, with the identifier's account on
+   * that connection: all of them (`accounts: 'any'`), or only where the account is ACTIVE.
+   * Ordered by tool name, then connection id.
+   */
+  listForIdentifier(identifier: string, accounts: 'active' | 'any', page: PageRequest, filter?: IdentifierToolFilter): Promise<Page<ConnectionToolRow>>;
+  countForIdentifier(identifier: string, accounts: 'active' | 'any', filter?: IdentifierToolFilter): Promise<number>;
+}
 
 /** Rows per insert statement (Postgres caps bind parameters at 65 535). */
 const INSERT_BATCH = 500;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { constants as http2Constants } from 'node:http2';
 import type { FastifyInstance } from 'fastify';
 import { AccountsService } from './accounts/accounts-service.ts';
-import { type ApprovalRequirement, ApprovalStep } from './approvals/approval-step.ts';
-import { ApprovalsService } from './approvals/approvals-service.ts';
+import type { ApprovalRequirement } from './approvals/approval-step.ts';
+import type { ApprovalsService } from './approvals/approvals-service.ts';
 import { registerAuditMetrics } from './audit/audit-metrics.ts';
 import { auditRepository } from './audit/audit-repository.ts';
 import { AuditTrail, type AuditTrailOptions } from './audit/audit-trail.ts';
@@ -24,6 +24,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { ALPN_PROTOCOLS, type DualProtocolServer, type Http2Handler, listenDualProtocol } from './compat/dual-protocol.ts';
 import type { NodeHandler } from './compat/grpc-handler.ts';
 import type { Config } from './config.ts';
+import { createGuardrails } from './guardrails.ts';
 import { ConnectionsService } from './connections/connections-service.ts';
 import { loadCatalog } from './connectors/catalog.ts';
 import { ConnectorsService } from './connectors/connectors-service.ts';
@@ -34,10 +35,6 @@ import { createMcp } from './mcp/create-mcp.ts';
 import { ExecutorToolProvider } from './mcp/executor-tool-provider.ts';
 import type { McpToolProvider } from './mcp/tool-provider.ts';
 import { packageRoot } from './http/pages/package-files.ts';
-import { approvalRequirement } from './policy/approval-requirement.ts';
-import { PoliciesService } from './policy/policies-service.ts';
-import { PolicyStep } from './policy/policy-step.ts';
-import { MemoryRateLimiter, SharedRateLimiter } from './policy/rate-limiter.ts';
 import { AccountResolver } from './proxy/account-resolver.ts';
 import { createCredentialVerifier } from './proxy/credential-verifier.ts';
 import { EgressPolicy } from './proxy/egress-policy.ts';
@@ -57,7 +54,6 @@ import { openStore, type Store } from './store/store.ts';
 import { deriveSubkeys, type Keyring, loadKeyring } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts';
-import { approvalWebhooks } from './webhooks/approval-notices.ts';
 import type { DeliveryOptions } from './webhooks/delivery-worker.ts';
 
 export const VERSION = '0.1.0';
@@ -234,40 +230,20 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       warn: (object, message) => app?.log.warn(object, message),
       error: (object, message) => app?.log.error(object, message),
     };
-    const policies = new PoliciesService({ store, clock, changes, audit, onError: (err) => app?.log.error({ err }, 'policies reload failed') });
-    await policies.reload();
-    // One SQLite instance keeps its buckets in memory; instances on one Postgres share them.
-    const rateLimiter = store.dialect === 'postgres' ? new SharedRateLimiter({ repository: store.policies, clock }) : new MemoryRateLimiter(clock);
-    const approvals = new ApprovalsService({
-      db: store.db,
+    const { policies, policyStep, approvals, approvalStep } = await createGuardrails({
+      store,
       vault,
       clock,
       changes,
-      ttlMs: config.approvals.ttlMs,
-      publicUrl: config.publicUrl,
-      responseMaxBytes: config.bodyLimitBytes,
+      config,
+      audit,
+      webhooks: webhooks.outbox,
+      approvalRequirement: overrides.approvalRequirement,
       log: { error: (object, message) => app?.log.error(object, message) },
-      // The audit trail, and the approval.requested / approval.decided webhooks (told the same way).
-      audit: {
-        record: (event) => {
-          audit.record(event);
-          approvalNotices(event);
-        },
-      },
     });
-    const approvalNotices = approvalWebhooks({
-      load: async (id) => {
-        const row = await approvals.repository.findById(id);
-        return row && approvals.view(row);
-      },
-      publish: (event) => webhooks.outbox.publishApproval(event),
-      clock,
-      log: { error: (details, message) => app?.log.error(details, message) },
-    });
-    const approval = new ApprovalStep({ service: approvals, requirement: overrides.approvalRequirement ?? approvalRequirement, maxBodyBytes: config.bodyLimitBytes, publicUrl: config.publicUrl });
     const pipeline = createProxyPipeline({
       resolver,
-      policy: new PolicyStep(policies, rateLimiter),
+      policy: policyStep,
       forwarder,
       usage,
       refresher,
@@ -278,7 +254,7 @@ export async function createServer(config: Readonly<Config>, overrides: ServerOv
       requestLog,
       audit,
       metrics,
-      approval,
+      approval: approvalStep,
       totalTimeoutMs: config.upstream.totalTimeoutMs,
       log,
     });
